@@ -1,0 +1,1 @@
+//! Index models: specification (TOML) and scoring engine.

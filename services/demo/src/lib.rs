@@ -1,0 +1,1 @@
+//! Synthetic demo data generator (see issue 3).

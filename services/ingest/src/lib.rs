@@ -1,0 +1,1 @@
+//! Register ingest readers (see issue 4).

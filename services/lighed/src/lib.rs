@@ -1,0 +1,1 @@
+//! The lighed server library.

@@ -1,0 +1,1 @@
+//! Deployment planner (see issue 5).

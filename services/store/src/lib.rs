@@ -1,0 +1,1 @@
+//! Store (sqlx, SQLite and PostgreSQL).
