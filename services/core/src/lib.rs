@@ -15,3 +15,4 @@
 pub mod geo;
 pub mod model;
 pub mod obs;
+pub mod transform;

@@ -1,1 +1,299 @@
 //! Index models: specification (TOML) and scoring engine.
+//!
+//! A model file in `models/` declares the indicators of an index (direction, weight, domain,
+//! unit, minimum denominator), how each indicator is normalised and how the normalised values are
+//! combined. [`ModelSpec::from_toml`] parses and validates such a file into a [`ModelSpec`];
+//! [`ModelSpec::score`] scores every area of an [`IndicatorTable`] and returns a [`ScoreTable`] with
+//! score, rank, decile and the exact additive contribution of each indicator, with reasons in
+//! plain words.
+//!
+//! # The additive z-score model (`normalisation = "z_score"`, `combination = "weighted_sum"`)
+//!
+//! For indicator *k* and area *a* with numerator `x` and denominator `n`:
+//!
+//! 1. **Value** `v_ak` in display units: `100·x/n` for a proportion (percent), `per·x/n` for a rate
+//!    (e.g. per 1,000), `x` for a count or a plain value. The value is *missing* when the
+//!    numerator or (for proportions and rates) the denominator is missing, when `n = 0`, or when
+//!    `n` is below the indicator's `min_denominator` (too few people for a stable value).
+//! 2. **Reference** `r_k`, the pooled value over all areas of the table that have a value:
+//!    `Σx/Σn` in display units for proportions and rates (the regional rate, not the mean of area
+//!    rates), the arithmetic mean for counts and values.
+//! 3. **z-score** `z_ak = s_k·(v_ak − mean_k)/sd_k` over the areas with a value, where `sd_k` is
+//!    the sample standard deviation (divisor N − 1, as R's `scale`) and `s_k = +1` for
+//!    `higher_is_worse`, `−1` for `higher_is_better`, so that a high z always means high need.
+//!    Because every indicator is standardised before weighting, the units of an indicator cannot
+//!    change the ranking (the lesson of the US ADI, METHODS.md §3). If fewer than two areas have
+//!    a value or all values are equal, the indicator cannot separate areas and `z_ak = 0`.
+//! 4. **Weights** are normalised to sum to 1: `w_k = weight_k / Σ weight`.
+//! 5. **Score** `S_a = Σ_k w_k·z_ak`, a weighted mean z-score (0 = the average area; higher =
+//!    higher need). The contribution of indicator *k* is exactly `c_ak = w_k·z_ak`, so
+//!    `Σ_k c_ak = S_a` up to floating-point rounding of the sum (≤ 1e-12 in practice).
+//!
+//! **Missing values.** A missing indicator contributes 0, which is the same as assuming the
+//! average (mean) value after z-scoring, and the area's `note` and the indicator's `reason` say
+//! so. An area is scored only when the indicators it has data for carry at least
+//! `min_weight_share` of the total weight (default 0.75); otherwise `score`, `rank` and
+//! `decile` are `None` and the note says which indicators were missing. This keeps a score from
+//! resting on a small part of the model while not dropping areas for one suppressed cell.
+//!
+//! **Where it breaks.** z-scores assume that differences are meaningful on the value scale; a
+//! single extreme area inflates `sd_k` and so shrinks every other area's z on that indicator.
+//! Small denominators give noisy values; `min_denominator` and (in later model formats)
+//! shrinkage and Monte Carlo rank intervals address this. The score is relative to the areas in
+//! the table: scoring a different set of areas changes means, standard deviations and the
+//! reference.
+//!
+//! **Ranks and deciles.** Rank 1 is the highest score (highest need); equal scores are ordered
+//! by area code ascending, so ranks are a deterministic permutation of 1..N over the scored
+//! areas. Deciles follow the PHE quantile rule (PHEindicatormethods `phe_quantile`, "Assigning
+//! deprivation categories"): with min-rank ties on the score (highest score = rank 1) and N
+//! scored areas, `decile = floor(11 − ceiling((N + 1 − rank)/(N/10)))`, 0 mapped to 1; decile 1
+//! holds the 10 % highest need; when N < 10 no decile is given to any area.
+//!
+//! Scoring is a pure function of the model and the table: the same input gives bit-identical
+//! output (all sums run in a fixed order).
+
+mod error;
+mod score;
+mod spec;
+
+use serde::{Deserialize, Serialize};
+
+pub use error::ModelError;
+
+use crate::geo::Level;
+
+/// A validated index model (parsed from TOML, then validated into types the kernel takes).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelSpec {
+    name: String,
+    version: String,
+    title: String,
+    description: String,
+    levels: Vec<Level>,
+    indicators: Vec<IndicatorSpec>,
+    reference_label: String,
+    min_weight_share: f64,
+}
+
+impl ModelSpec {
+    /// Parses and validates a model file.
+    ///
+    /// `source_name` (a path or model name) is only used in error messages. Errors name the key
+    /// and the 1-based line: unknown keys, values of the wrong type, unknown levels, kinds,
+    /// directions and domains, non-positive weights, duplicate indicators.
+    pub fn from_toml(source_name: &str, text: &str) -> Result<ModelSpec, ModelError> {
+        spec::parse(source_name, text)
+    }
+
+    /// The model's name, e.g. `rm-health-inequality-v0`.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The model's version, e.g. `0.1.0`.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    /// A one-line title.
+    pub fn title(&self) -> &str {
+        &self.title
+    }
+
+    /// The description from the file: sources, choice of indicators and weights.
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+
+    /// The levels the model may rank.
+    pub fn levels(&self) -> &[Level] {
+        &self.levels
+    }
+
+    /// The model's indicators, in file order.
+    pub fn indicators(&self) -> &[IndicatorSpec] {
+        &self.indicators
+    }
+
+    /// How reasons name the reference (pooled) value, e.g. `in the region`.
+    pub fn reference_label(&self) -> &str {
+        &self.reference_label
+    }
+
+    /// The share of the total weight that must have data for an area to be scored, in (0, 1].
+    pub fn min_weight_share(&self) -> f64 {
+        self.min_weight_share
+    }
+
+    /// Deterministic scoring of every area in `input`; see the [module docs](self) for the method.
+    ///
+    /// Columns for indicators the model does not use are ignored. Errors: a model indicator
+    /// without a column, duplicate columns or area codes, columns of the wrong length, and
+    /// impossible cells (negative or non-finite numbers, a proportion's numerator above its
+    /// denominator).
+    pub fn score(&self, input: &IndicatorTable) -> Result<ScoreTable, ModelError> {
+        score::score(self, input)
+    }
+}
+
+/// One indicator of a model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IndicatorSpec {
+    /// Indicator id, as in the indicator registry and the input table, e.g. `copd_prevalence`.
+    pub id: String,
+    /// Human label used in reasons, e.g. `COPD prevalence`.
+    pub label: String,
+    /// Display unit: `%` for proportions, `per 1,000` for rates per 1,000, …
+    pub unit: String,
+    /// What the numerator and denominator mean.
+    pub kind: IndicatorKind,
+    /// Which end of the scale is worse.
+    pub direction: Direction,
+    /// Weight as declared in the file (> 0); scoring uses `weight / Σ weight`.
+    pub weight: f64,
+    /// Domain id, e.g. `social`, `health`, `health_behaviour`.
+    pub domain: String,
+    /// Denominators below this make the area's value missing for this indicator.
+    pub min_denominator: f64,
+    /// Decimals shown for values in reasons (default 1).
+    pub decimals: u8,
+}
+
+/// What an indicator's numerator and denominator mean.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IndicatorKind {
+    /// Persons with the attribute / persons at risk; displayed in percent.
+    Proportion,
+    /// Events / persons, displayed per `per` persons (e.g. 1,000).
+    Rate {
+        /// Multiplier for display, e.g. 1000 for "per 1,000".
+        per: f64,
+    },
+    /// A plain count (numerator only).
+    Count,
+    /// A value already in display units (numerator only), e.g. a mean or a published percentage.
+    Value,
+}
+
+impl IndicatorKind {
+    /// Whether the value is a ratio of numerator to denominator.
+    pub fn uses_denominator(self) -> bool {
+        matches!(self, IndicatorKind::Proportion | IndicatorKind::Rate { .. })
+    }
+
+    /// Factor from numerator/denominator to display units (100 for proportions).
+    pub fn scale(self) -> f64 {
+        match self {
+            IndicatorKind::Proportion => 100.0,
+            IndicatorKind::Rate { per } => per,
+            IndicatorKind::Count | IndicatorKind::Value => 1.0,
+        }
+    }
+}
+
+/// Which end of an indicator's scale means more need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// A higher value means more need (e.g. COPD prevalence).
+    HigherIsWorse,
+    /// A higher value means less need (e.g. employment rate).
+    HigherIsBetter,
+}
+
+impl Direction {
+    /// `+1` for [`Direction::HigherIsWorse`], `−1` for [`Direction::HigherIsBetter`].
+    pub fn sign(self) -> f64 {
+        match self {
+            Direction::HigherIsWorse => 1.0,
+            Direction::HigherIsBetter => -1.0,
+        }
+    }
+}
+
+/// Input: one row per area, one column per indicator (the model's indicators, any order).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IndicatorTable {
+    /// Area codes, one per row.
+    pub area_codes: Vec<String>,
+    /// One column per indicator; each vector has one entry per area.
+    pub columns: Vec<IndicatorColumn>,
+}
+
+/// One indicator's numerators and denominators, aligned with [`IndicatorTable::area_codes`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IndicatorColumn {
+    /// Indicator id.
+    pub indicator: String,
+    /// Numerators (`None` = missing or suppressed).
+    pub numerator: Vec<Option<f64>>,
+    /// Denominators (`None` = missing; ignored for counts and plain values).
+    pub denominator: Vec<Option<f64>>,
+}
+
+/// Output rows in the same order as the input.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ScoreTable {
+    /// One row per input area, in input order.
+    pub rows: Vec<AreaScore>,
+}
+
+/// The score of one area.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AreaScore {
+    /// The area's code.
+    pub area_code: String,
+    /// The score; `None` when the area cannot be scored (`note` says why).
+    pub score: Option<f64>,
+    /// 1 = highest need; ties broken by area code ascending (deterministic).
+    pub rank: Option<u32>,
+    /// 1 = the 10 % highest need; PHE quantile rule (ties by min rank; `None` for all when N < 10).
+    pub decile: Option<u8>,
+    /// One per model indicator, sorted by |contribution| descending, then indicator id.
+    pub contributions: Vec<Contribution>,
+    /// Why the area is not scored, or which indicators were missing.
+    pub note: Option<String>,
+}
+
+/// One indicator's part in an area's score.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Contribution {
+    /// Indicator id.
+    pub indicator: String,
+    /// Indicator label.
+    pub label: String,
+    /// The area's value in display units (e.g. 41.2 for 41.2 %; per 1,000 for rates).
+    pub value: Option<f64>,
+    /// The pooled value over all areas of the table (Σnum/Σden), same units.
+    pub reference: Option<f64>,
+    /// This indicator's exact additive share of `score` (0 when the value is missing or the area
+    /// is not scored).
+    pub contribution: f64,
+    /// Plain words, e.g. "COPD prevalence 8.1 % vs 5.0 % in the region (1.6×)".
+    pub reason: String,
+}
+
+/// Re-rank a subset (a health council's municipalities, …): rank 1..n by score desc, ties by
+/// area code asc; areas without a score get no rank; deciles are left as computed on the full
+/// table.
+pub fn rerank(rows: &mut [AreaScore]) {
+    let mut order: Vec<usize> = (0..rows.len())
+        .filter(|&i| rows[i].score.is_some())
+        .collect();
+    order.sort_by(|&a, &b| {
+        score::cmp_need(
+            rows[a].score,
+            &rows[a].area_code,
+            rows[b].score,
+            &rows[b].area_code,
+        )
+    });
+    for row in rows.iter_mut() {
+        row.rank = None;
+    }
+    for (pos, &i) in order.iter().enumerate() {
+        rows[i].rank = Some(u32::try_from(pos + 1).unwrap_or(u32::MAX));
+    }
+}
