@@ -1,0 +1,218 @@
+//! [`StoreTx`]: the all-or-nothing unit of work for seeding and imports.
+
+use lighed_core::obs::Observation;
+use sqlx::{Postgres, QueryBuilder, Sqlite, Transaction};
+
+use crate::rows::{NewArea, NewDataset};
+use crate::{Pool, Result, StoreError, now_rfc3339};
+
+/// Rows per multi-row INSERT: 10 parameters a row stays far below SQLite's 32,766 and
+/// PostgreSQL's 65,535 bound-parameter limits.
+const ROWS_PER_INSERT: usize = 500;
+
+pub(crate) enum Inner {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+/// An open transaction. Dropping it without [`StoreTx::commit`] rolls everything back.
+pub struct StoreTx {
+    inner: Inner,
+}
+
+impl std::fmt::Debug for StoreTx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StoreTx")
+    }
+}
+
+impl StoreTx {
+    pub(crate) async fn begin(pool: &Pool) -> Result<StoreTx> {
+        let inner = match pool {
+            Pool::Sqlite(p) => Inner::Sqlite(p.begin().await?),
+            Pool::Postgres(p) => Inner::Postgres(p.begin().await?),
+        };
+        Ok(StoreTx { inner })
+    }
+
+    /// Makes everything written in this transaction durable and visible.
+    pub async fn commit(self) -> Result<()> {
+        match self.inner {
+            Inner::Sqlite(t) => t.commit().await?,
+            Inner::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+
+    /// Discards everything written in this transaction.
+    pub async fn rollback(self) -> Result<()> {
+        match self.inner {
+            Inner::Sqlite(t) => t.rollback().await?,
+            Inner::Postgres(t) => t.rollback().await?,
+        }
+        Ok(())
+    }
+
+    /// Inserts areas in order (parents before children).
+    pub async fn insert_areas(&mut self, areas: &[NewArea]) -> Result<()> {
+        for a in areas {
+            on_tx!(&mut self.inner, t => {
+                sqlx::query(
+                    "INSERT INTO areas (code, name, level, alias, parent_code, municipality_code, council_code, lon, lat) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(&a.code)
+                .bind(&a.name)
+                .bind(a.level.as_str())
+                .bind(a.alias.as_deref())
+                .bind(a.parent_code.as_deref())
+                .bind(a.municipality_code.as_deref())
+                .bind(a.council_code.as_deref())
+                .bind(a.centroid.map(|c| c.0))
+                .bind(a.centroid.map(|c| c.1))
+                .execute(&mut **t)
+                .await?;
+            });
+        }
+        Ok(())
+    }
+
+    /// The id of the dataset imported from bytes with this sha256, if any (any status).
+    pub async fn dataset_id_by_checksum(&mut self, checksum: &str) -> Result<Option<i64>> {
+        let id: Option<i64> = on_tx!(&mut self.inner, t => {
+            sqlx::query_scalar("SELECT id FROM datasets WHERE checksum = $1")
+                .bind(checksum)
+                .fetch_optional(&mut **t)
+                .await?
+        });
+        Ok(id)
+    }
+
+    /// Creates a dataset in status `loading` and returns its id.
+    pub async fn create_dataset(&mut self, d: &NewDataset) -> Result<i64> {
+        let id: i64 = on_tx!(&mut self.inner, t => {
+            sqlx::query_scalar(
+                "INSERT INTO datasets (source, format, table_id, checksum, encoding, presentation, imported_by, created_at, status) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'loading') RETURNING id",
+            )
+            .bind(&d.source)
+            .bind(&d.format)
+            .bind(d.table_id.as_deref())
+            .bind(&d.checksum)
+            .bind(d.encoding.as_deref())
+            .bind(d.presentation.as_deref())
+            .bind(&d.imported_by)
+            .bind(now_rfc3339())
+            .fetch_one(&mut **t)
+            .await?
+        });
+        Ok(id)
+    }
+
+    /// Inserts a batch of observations of dataset `dataset_id` (multi-row INSERTs).
+    pub async fn insert_observations(
+        &mut self,
+        dataset_id: i64,
+        obs: &[Observation],
+    ) -> Result<()> {
+        const HEAD: &str = "INSERT INTO observations (dataset_id, area_code, indicator, period, age_band, sex, segment, numerator, denominator, missing_reason) ";
+        for chunk in obs.chunks(ROWS_PER_INSERT) {
+            on_tx!(&mut self.inner, t => {
+                let mut qb = QueryBuilder::new(HEAD);
+                qb.push_values(chunk, |mut b, o| {
+                    b.push_bind(dataset_id)
+                        .push_bind(o.area_code.as_str())
+                        .push_bind(o.indicator.as_str())
+                        .push_bind(o.period.as_str())
+                        .push_bind(o.age_band.as_str())
+                        .push_bind(o.sex.as_str())
+                        .push_bind(o.segment.as_str())
+                        .push_bind(o.numerator)
+                        .push_bind(o.denominator)
+                        .push_bind(o.missing.map(|m| m.as_str()));
+                });
+                qb.build().execute(&mut **t).await?;
+            });
+        }
+        Ok(())
+    }
+
+    /// Marks a `loading` dataset `active` with its summary figures.
+    pub async fn activate_dataset(
+        &mut self,
+        id: i64,
+        periods: &str,
+        row_count: i64,
+        missing_count: i64,
+    ) -> Result<()> {
+        let n = on_tx!(&mut self.inner, t => {
+            sqlx::query(
+                "UPDATE datasets SET status = 'active', periods = $2, row_count = $3, missing_count = $4 \
+                 WHERE id = $1 AND status = 'loading'",
+            )
+            .bind(id)
+            .bind(periods)
+            .bind(row_count)
+            .bind(missing_count)
+            .execute(&mut **t)
+            .await?
+            .rows_affected()
+        });
+        if n != 1 {
+            return Err(StoreError::DatasetState {
+                id,
+                status: "not loading".into(),
+                what: "activate",
+            });
+        }
+        Ok(())
+    }
+
+    /// Retires an active dataset: it stops feeding models but stays for audit.
+    pub async fn retire_dataset(&mut self, id: i64, by: &str) -> Result<()> {
+        let status: Option<String> = on_tx!(&mut self.inner, t => {
+            sqlx::query_scalar("SELECT status FROM datasets WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut **t)
+                .await?
+        });
+        match status.as_deref() {
+            None => return Err(StoreError::DatasetNotFound(id)),
+            Some("active") => {}
+            Some(other) => {
+                return Err(StoreError::DatasetState {
+                    id,
+                    status: other.to_owned(),
+                    what: "retire (only an active dataset can be retired)",
+                });
+            }
+        }
+        on_tx!(&mut self.inner, t => {
+            sqlx::query("UPDATE datasets SET status = 'retired', retired_at = $2, retired_by = $3 WHERE id = $1")
+                .bind(id)
+                .bind(now_rfc3339())
+                .bind(by)
+                .execute(&mut **t)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Sets every area's population to its latest whole-population `population` value in the
+    /// active datasets (NULL when there is none). Run after every import or retirement.
+    pub async fn refresh_populations(&mut self) -> Result<()> {
+        on_tx!(&mut self.inner, t => {
+            sqlx::query(
+                "UPDATE areas SET population = (\
+                   SELECT CAST(o.numerator AS BIGINT) FROM observations o \
+                   JOIN datasets d ON d.id = o.dataset_id AND d.status = 'active' \
+                   WHERE o.area_code = areas.code AND o.indicator = 'population' \
+                     AND o.age_band = '' AND o.sex = '' AND o.segment = '' AND o.numerator IS NOT NULL \
+                   ORDER BY o.period DESC, o.dataset_id DESC LIMIT 1)",
+            )
+            .execute(&mut **t)
+            .await?;
+        });
+        Ok(())
+    }
+}
