@@ -275,3 +275,134 @@ fn read_csv<T: serde::de::DeserializeOwned>(path: &PathBuf) -> Result<Vec<T>, De
             source,
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn muni(code: &str) -> Municipality {
+        Municipality {
+            code: code.into(),
+            name: format!("M{code}"),
+            landsdel: "Østjylland".into(),
+            lon: 10.0,
+            lat: 56.0,
+            area_km2: 100.0,
+            population_2013: 1000,
+        }
+    }
+
+    fn parish(code: &str, m: &str) -> Parish {
+        Parish {
+            code: code.into(),
+            name: format!("P{code}"),
+            municipality_code: m.into(),
+            lon: 10.0,
+            lat: 56.0,
+            area_km2: 10.0,
+        }
+    }
+
+    fn region(councils: &[&[&str]]) -> RegionConfig {
+        RegionConfig {
+            region: RegionInfo {
+                code: "082".into(),
+                name: "R".into(),
+            },
+            council: councils
+                .iter()
+                .enumerate()
+                .map(|(i, ms)| Council {
+                    code: format!("SR-{i}"),
+                    id: format!("c{i}"),
+                    name: format!("C{i}"),
+                    hospital: "H".into(),
+                    municipalities: ms.iter().map(|s| s.to_string()).collect(),
+                    budget_dkk: 1,
+                })
+                .collect(),
+        }
+    }
+
+    fn message(r: Result<Geography, DemoError>) -> String {
+        match r {
+            Err(e @ DemoError::InvalidGeography { .. }) => e.to_string(),
+            other => panic!("expected InvalidGeography, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn accepts_a_valid_geography_and_sorts_it() {
+        let g = Geography::new(
+            vec![muni("751"), muni("657")],
+            vec![parish("9097", "751"), parish("7240", "657")],
+            region(&[&["657"], &["751"]]),
+        )
+        .expect("valid");
+        assert_eq!(g.municipalities[0].code, "657");
+        assert_eq!(g.parishes[0].code, "7240");
+        assert_eq!(g.municipality_index("751"), Some(1));
+        assert_eq!(g.municipality_index("999"), None);
+    }
+
+    #[test]
+    fn rejects_a_municipality_in_two_councils() {
+        let m = message(Geography::new(
+            vec![muni("657"), muni("751")],
+            vec![parish("7240", "657"), parish("9097", "751")],
+            region(&[&["657", "751"], &["751"]]),
+        ));
+        assert!(
+            m.contains("region.toml, data line 2") && m.contains("751"),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn rejects_a_municipality_in_no_council() {
+        let m = message(Geography::new(
+            vec![muni("657"), muni("751")],
+            vec![parish("7240", "657"), parish("9097", "751")],
+            region(&[&["657"]]),
+        ));
+        assert!(m.contains("751 is in no council"), "{m}");
+    }
+
+    #[test]
+    fn rejects_a_parish_of_an_unknown_municipality_with_its_line() {
+        let m = message(Geography::new(
+            vec![muni("657")],
+            vec![parish("7240", "657"), parish("9097", "751")],
+            region(&[&["657"]]),
+        ));
+        assert!(
+            m.contains("parishes.csv, data line 2") && m.contains("\"751\""),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn rejects_malformed_and_duplicate_codes() {
+        let m = message(Geography::new(
+            vec![muni("0657")],
+            vec![parish("7240", "0657")],
+            region(&[&["0657"]]),
+        ));
+        assert!(m.contains("not 3 digits"), "{m}");
+        let m = message(Geography::new(
+            vec![muni("657")],
+            vec![parish("7240", "657"), parish("7240", "657")],
+            region(&[&["657"]]),
+        ));
+        assert!(m.contains("duplicate parish code 7240"), "{m}");
+    }
+
+    #[test]
+    fn a_missing_file_is_an_io_error_naming_the_path() {
+        let dir = std::path::Path::new("/nonexistent-lighed-geography");
+        match Geography::load(dir) {
+            Err(DemoError::Csv { path, .. }) => assert!(path.ends_with(MUNICIPALITIES_FILE)),
+            other => panic!("expected a Csv error, got {other:?}"),
+        }
+    }
+}

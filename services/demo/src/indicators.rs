@@ -586,12 +586,10 @@ pub fn build(geo: &Geography, pop: &Population, seed: u64) -> Result<Indicators,
         let mut rest = pop.parish[pi];
         for (hi, a) in pop.areas.iter().enumerate() {
             if a.parish == pi {
-                for yi in 0..N_YEARS {
-                    for s in 0..2 {
-                        for age in 0..100 {
-                            rest[yi][s][age] -= pop.housing[hi][yi][s][age];
-                        }
-                    }
+                let cells = rest.iter_mut().flatten().flatten();
+                let taken = pop.housing[hi].iter().flatten().flatten();
+                for (r, h) in cells.zip(taken) {
+                    *r -= h;
                 }
             }
         }
@@ -633,7 +631,7 @@ pub fn build(geo: &Geography, pop: &Population, seed: u64) -> Result<Indicators,
             (rate_index(ids::DIABETES), Disease::Diabetes),
         ] {
             let ri = ri.ok_or_else(|| DemoError::Spec("disease indicator missing".into()))?;
-            for yi in 0..N_YEARS {
+            for (yi, ycells) in mcells.iter().enumerate() {
                 let c = &pop.municipality[mi][yi];
                 let mut den = [[0u64; 19]; 2];
                 for (s, dens) in den.iter_mut().enumerate() {
@@ -645,7 +643,7 @@ pub fn build(geo: &Geography, pop: &Population, seed: u64) -> Result<Indicators,
                     .flat_map(|s| (0..19).map(move |b| (s, b)))
                     .map(|(s, b)| (den[s][b] as f64 * disease.rate(s, b) * 1e6).round() as u64)
                     .collect();
-                let total = mcells[yi][ri].and_then(|x| x.num).unwrap_or(0);
+                let total = ycells[ri].and_then(|x| x.num).unwrap_or(0);
                 let split = apportion(total, &weights).ok_or_else(|| {
                     DemoError::Spec(format!("no band weights in municipality {mi}"))
                 })?;

@@ -329,3 +329,47 @@ pub fn build(geo: &Geography, seed: u64) -> Result<Population, DemoError> {
         urbanity,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::apportion;
+    use proptest::prelude::*;
+
+    #[test]
+    fn apportion_known_answers() {
+        // Hamilton/largest-remainder examples. Source: infinitelexicon.com/largestremainder
+        // ("populations 50, 30, 20; total seats 7. Quotas: 3.5, 2.1, 1.4" → 4, 2, 1) and
+        // archipel-des-libertes.fr "largest remainders method" (Hare quota, 930 voters, 4
+        // seats, votes 500/300/110/20 → A 2, B 1, C 1, D 0).
+        assert_eq!(apportion(7, &[50, 30, 20]), Some(vec![4, 2, 1]));
+        assert_eq!(apportion(4, &[500, 300, 110, 20]), Some(vec![2, 1, 1, 0]));
+        // Ties go to the lower index; zero weights get nothing.
+        assert_eq!(apportion(1, &[1, 1]), Some(vec![1, 0]));
+        assert_eq!(apportion(3, &[0, 5, 0]), Some(vec![0, 3, 0]));
+        assert_eq!(apportion(0, &[0, 0]), Some(vec![0, 0]));
+        assert_eq!(apportion(2, &[0, 0]), None);
+    }
+
+    proptest! {
+        #[test]
+        fn apportion_is_exact_and_within_the_quota(
+            total in 0u64..1_000_000,
+            weights in proptest::collection::vec(0u64..1_000_000_000, 1..40),
+        ) {
+            let w_sum: u128 = weights.iter().map(|&w| u128::from(w)).sum();
+            match apportion(total, &weights) {
+                None => prop_assert!(w_sum == 0 && total > 0),
+                Some(out) => {
+                    prop_assert_eq!(out.iter().sum::<u64>(), total);
+                    for (o, w) in out.iter().zip(&weights) {
+                        // Quota rule: floor(q) ≤ share ≤ ceil(q).
+                        let prod = u128::from(total) * u128::from(*w);
+                        let lo = prod / w_sum;
+                        let hi = lo + u128::from(prod % w_sum != 0);
+                        prop_assert!(u128::from(*o) >= lo && u128::from(*o) <= hi);
+                    }
+                }
+            }
+        }
+    }
+}
