@@ -11,8 +11,10 @@
 //! - [`model`]: index model specifications (parsed from TOML, validated into types the kernel
 //!   takes) and the scoring engine that turns an indicator table into scores, ranks, deciles and
 //!   exact per-indicator contributions.
+//! - [`disclosure`]: primary and complementary cell suppression (k ≥ 5) with a proof that no hidden cell can be recovered.
 //! - [`stats`]: indicator statistics with exact confidence intervals (PHE methods), funnels, quantiles, inequality measures.
 
+pub mod disclosure;
 pub mod geo;
 pub mod model;
 pub mod obs;
