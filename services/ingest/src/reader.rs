@@ -4,25 +4,26 @@
 //! Memory is bounded by the number of distinct *keys*, not by the file: rows are parsed one at a
 //! time and handed out in batches. What is kept per row:
 //!
-//! - **Duplicate keys**: a hash set of 128-bit key fingerprints (the first 16 bytes of SHA-256
-//!   over the length-prefixed key fields area, indicator, period, age band, sex, segment).
-//!   About 16 bytes per row plus hash-table overhead: ~20–30 bytes per observation, so a
-//!   10-million-row file needs ≈ 200–300 MB at most, independent of line length. Collisions are
-//!   negligible (birthday bound ≈ n²/2¹²⁹ ≈ 1.5·10⁻²⁵ for n = 10⁷) and could only cause a false
-//!   "duplicate key" rejection, never silently merged data. Exact sets of the key strings would
-//!   need several times more; an external sort would make the reader two-pass.
+//! - **Duplicate keys**: a hash set of 128-bit key fingerprints (two SipHash-1-3 values over the
+//!   length-prefixed key fields area, indicator, period, age band, sex, segment, keyed randomly
+//!   per reader). 16 bytes per observation plus hash-table overhead, ≈ 20–35 bytes: a
+//!   10-million-row file needs at most ≈ 300 MB, independent of line length. Collisions are
+//!   negligible (birthday bound n²/2¹²⁹ ≈ 1.5·10⁻²⁵ for n = 10⁷; the random key keeps crafted
+//!   inputs from forcing them) and could only cause a false "duplicate key" rejection, never
+//!   silently merged data. Exact sets of the key strings would need several times the memory;
+//!   an external sort would make the reader two-pass. (SipHash rather than SHA-256: std's
+//!   implementation is optimised even in debug builds, and no cryptographic property is needed.)
 //! - **StatBank only**: a map from (indicator, area, period) fingerprints to "a total row was
 //!   seen", to report groups whose all-ages/both-sexes total is missing (never summed), and, with
 //!   BULK semantics, the distinct values of each dimension (StatBank dimensions are small).
 //! - The set of periods and indicators (small).
 
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 use std::io::Read;
 
 use lighed_core::obs::{MissingReason, Observation};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::error::{ErrorKind, ErrorSink, IngestError, IngestErrors};
 use crate::input::{CsvSource, DelimiterPolicy, EncodingInfo, Next};
@@ -61,28 +62,33 @@ impl Hasher for FingerprintHasher {
 type FingerprintSet = HashSet<u128, BuildHasherDefault<FingerprintHasher>>;
 type FingerprintMap<V> = HashMap<u128, V, BuildHasherDefault<FingerprintHasher>>;
 
-/// 128-bit fingerprint of length-prefixed fields.
-fn fingerprint(fields: &[&str]) -> u128 {
-    let mut h = Sha256::new();
-    for f in fields {
-        h.update((f.len() as u64).to_le_bytes());
-        h.update(f.as_bytes());
-    }
-    let digest = h.finalize();
-    let mut b = [0u8; 16];
-    b.copy_from_slice(&digest[..16]);
-    u128::from_le_bytes(b)
+/// 128-bit fingerprint of length-prefixed fields: two SipHash-1-3 values (std's `RandomState`,
+/// keyed randomly per reader) over the fields with different leading tags.
+fn fingerprint(state: &RandomState, fields: &[&str]) -> u128 {
+    let half = |tag: u8| {
+        let mut h = state.build_hasher();
+        h.write_u8(tag);
+        for f in fields {
+            h.write_usize(f.len());
+            h.write(f.as_bytes());
+        }
+        h.finish()
+    };
+    (u128::from(half(0)) << 64) | u128::from(half(1))
 }
 
-fn key_fingerprint(o: &Observation) -> u128 {
-    fingerprint(&[
-        &o.area_code,
-        &o.indicator,
-        &o.period,
-        &o.age_band,
-        &o.sex,
-        &o.segment,
-    ])
+fn key_fingerprint(state: &RandomState, o: &Observation) -> u128 {
+    fingerprint(
+        state,
+        &[
+            &o.area_code,
+            &o.indicator,
+            &o.period,
+            &o.age_band,
+            &o.sex,
+            &o.segment,
+        ],
+    )
 }
 
 /// What a reader found in a file that it accepted.
@@ -221,6 +227,7 @@ pub struct Reader<R: Read> {
     sink: ErrorSink,
     pending: Vec<Observation>,
     row_out: Vec<Observation>,
+    hash_state: RandomState,
     keys: FingerprintSet,
     totals: FingerprintMap<(bool, u32)>,
     indicator_ids: Vec<String>,
@@ -326,6 +333,7 @@ impl<R: Read> Reader<R> {
             sink: ErrorSink::default(),
             pending: Vec::new(),
             row_out: Vec::new(),
+            hash_state: RandomState::new(),
             keys: FingerprintSet::default(),
             totals: FingerprintMap::default(),
             indicator_ids: Vec::new(),
@@ -476,7 +484,7 @@ impl<R: Read> Reader<R> {
                 match fill.next_candidate() {
                     None => self.phase = Phase::Done,
                     Some(obs) => {
-                        if !self.keys.contains(&key_fingerprint(&obs)) {
+                        if !self.keys.contains(&key_fingerprint(&self.hash_state, &obs)) {
                             self.bulk_zero_filled += 1;
                             self.accept(obs, 1, false);
                         }
@@ -492,23 +500,26 @@ impl<R: Read> Reader<R> {
                         self.rows_read += 1;
                         let mut out = std::mem::take(&mut self.row_out);
                         out.clear();
-                        let source_name = &self.source_name;
-                        let header = &self.header;
-                        let sink = &mut self.sink;
+                        let mut row_errors: Vec<(usize, String, ErrorKind)> = Vec::new();
                         let mut err = |col: usize, value: &str, kind: ErrorKind| {
-                            sink.push(IngestError::new(
-                                source_name,
-                                row.line,
-                                col as u64 + 1,
-                                header.get(col).map(String::as_str),
-                                value,
-                                kind,
-                            ));
+                            row_errors.push((col, value.to_string(), kind));
                         };
                         let outcome = match &mut self.layout {
                             Layout::Long(l) => l.process(&row, &mut out, &mut err),
                             Layout::StatBank(s) => s.process(&row, &mut out, &mut err),
                         };
+                        // Report a row's errors in column order.
+                        row_errors.sort_by_key(|(col, _, _)| *col);
+                        for (col, value, kind) in row_errors {
+                            self.sink.push(IngestError::new(
+                                &self.source_name,
+                                row.line,
+                                col as u64 + 1,
+                                self.header.get(col).map(String::as_str),
+                                &value,
+                                kind,
+                            ));
+                        }
                         match outcome {
                             RowOutcome::Error => {}
                             RowOutcome::Skipped => self.rows_skipped += 1,
@@ -571,7 +582,7 @@ impl<R: Read> Reader<R> {
 
     /// Checks an observation's key, records it and queues it.
     fn accept(&mut self, obs: Observation, line: u64, from_file: bool) {
-        let key = key_fingerprint(&obs);
+        let key = key_fingerprint(&self.hash_state, &obs);
         if !self.keys.insert(key) {
             let value = format!(
                 "{}|{}|{}|{}|{}|{}",
@@ -596,7 +607,10 @@ impl<R: Read> Reader<R> {
             }
         };
         if let Layout::StatBank(_) = self.layout {
-            let group = fingerprint(&[&obs.indicator, &obs.area_code, &obs.period]);
+            let group = fingerprint(
+                &self.hash_state,
+                &[&obs.indicator, &obs.area_code, &obs.period],
+            );
             let is_total = obs.age_band.is_empty() && obs.sex.is_empty() && obs.segment.is_empty();
             let entry = self.totals.entry(group).or_insert((false, idx as u32));
             entry.0 |= is_total;

@@ -374,7 +374,13 @@ impl StatbankLayout {
                 if p == Presentation::CodeAndValue && !cell.contains(' ') {
                     continue;
                 }
-                votes += usize::from(self.dim_as(d, cell, p).is_ok());
+                let fits = match p {
+                    // A text of the other language still says "this is a Value export"; the row
+                    // then reports it as a text of the wrong language.
+                    Presentation::Value => self.vocab.is_known_text(d.domain, cell),
+                    _ => self.dim_as(d, cell, p).is_ok(),
+                };
+                votes += usize::from(fits);
             }
             if votes > best.1 {
                 best = (p, votes);

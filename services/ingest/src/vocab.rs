@@ -297,6 +297,13 @@ impl Vocabulary {
         None
     }
 
+    /// Whether `text` is a known value text of the domain in either language (for detecting the
+    /// presentation before the language is checked).
+    pub(crate) fn is_known_text(&self, domain: Domain, text: &str) -> bool {
+        self.text_code_in(domain, text, Lang::Da).is_some()
+            || self.text_code_in(domain, text, Lang::En).is_some()
+    }
+
     /// The key of a value text of `variable` in `lang`, or why there is none.
     pub(crate) fn text_key(
         &self,
