@@ -225,6 +225,7 @@ impl LongLayout {
             }
             if kind == IndicatorKind::Proportion
                 && let (Some(n), Some(d)) = (numerator, denominator)
+                && d >= 0.0
                 && n > d
             {
                 fail(3, ErrorKind::NumeratorExceedsDenominator { indicator });
