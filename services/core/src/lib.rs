@@ -16,6 +16,7 @@
 
 pub mod disclosure;
 pub mod geo;
+pub mod kernel;
 pub mod model;
 pub mod obs;
 pub mod stats;

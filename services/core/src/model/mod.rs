@@ -54,12 +54,15 @@
 //! output (all sums run in a fixed order).
 
 mod error;
+pub(crate) mod plan;
 mod score;
 mod spec;
+mod uncertainty;
 
 use serde::{Deserialize, Serialize};
 
 pub use error::ModelError;
+pub use uncertainty::{DEFAULT_TOP_K, DrawOptions, RankUncertainty, UncertainScoreTable};
 
 use crate::geo::Level;
 
@@ -74,6 +77,27 @@ pub struct ModelSpec {
     indicators: Vec<IndicatorSpec>,
     reference_label: String,
     min_weight_share: f64,
+    pub(crate) leaf_inputs: Vec<LeafInput>,
+    pub(crate) plan: plan::Plan,
+    pub(crate) population_column: Option<String>,
+    pub(crate) output_missing: Option<f64>,
+    pub(crate) input_missing: Option<f64>,
+}
+
+/// Where an indicator's values come from and how they are drawn (model-file keys `column`,
+/// `denominator_column`, `se_column`, `se_divisor`, `shrinkage`).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct LeafInput {
+    /// CSV column of the numerator (or the value), for offline scoring.
+    pub(crate) column: String,
+    /// CSV column of the denominator, for offline scoring.
+    pub(crate) denominator_column: Option<String>,
+    /// Input column holding a standard error (or margin of error) of the value.
+    pub(crate) se_column: Option<String>,
+    /// Divides `se_column` to get the standard error (1.645 for ACS 90 % margins of error).
+    pub(crate) se_divisor: f64,
+    /// Empirical-Bayes shrinkage toward the pooled value of the table.
+    pub(crate) shrink: bool,
 }
 
 impl ModelSpec {
@@ -133,8 +157,88 @@ impl ModelSpec {
     /// impossible cells (negative or non-finite numbers, a proportion's numerator above its
     /// denominator).
     pub fn score(&self, input: &IndicatorTable) -> Result<ScoreTable, ModelError> {
-        score::score(self, input)
+        Ok(score::evaluate(self, input)?.scores)
     }
+
+    /// Like [`ModelSpec::score`], plus the model's named output columns (`[output] columns` in
+    /// the file; e.g. SVI's `EPL_*`, `RPL_THEMES`, `F_TOTAL`).
+    pub fn evaluate(&self, input: &IndicatorTable) -> Result<Evaluation, ModelError> {
+        score::evaluate(self, input)
+    }
+
+    /// Names of the output columns [`ModelSpec::evaluate`] returns, in order.
+    pub fn output_columns(&self) -> Vec<&str> {
+        self.plan
+            .outputs
+            .iter()
+            .map(|&o| self.plan.names[o].as_str())
+            .collect()
+    }
+
+    /// The number written for a missing value in output files (`model.output_missing`, e.g. −999
+    /// for CDC SVI); `None` means an empty cell.
+    pub fn output_missing(&self) -> Option<f64> {
+        self.output_missing
+    }
+
+    /// The input value that means "missing" (`model.input_missing`, e.g. −999 for CDC SVI).
+    pub fn input_missing(&self) -> Option<f64> {
+        self.input_missing
+    }
+
+    /// The input column whose zero excludes an area from ranking (`model.population`).
+    pub fn population_column(&self) -> Option<&str> {
+        self.population_column.as_deref()
+    }
+
+    /// The name of the node that is ranked (`score` for shorthand models).
+    pub fn score_node(&self) -> &str {
+        &self.plan.names[self.plan.score]
+    }
+
+    /// The input columns an offline CSV must provide besides `area_code`, in order: per
+    /// indicator its numerator/value column and (proportions and rates) its denominator column,
+    /// then standard-error columns and the population column.
+    pub fn input_columns(&self) -> Vec<String> {
+        let mut cols: Vec<String> = Vec::new();
+        for li in &self.leaf_inputs {
+            cols.push(li.column.clone());
+            if let Some(d) = &li.denominator_column {
+                cols.push(d.clone());
+            }
+        }
+        for li in &self.leaf_inputs {
+            if let Some(se) = &li.se_column
+                && !cols.contains(se)
+            {
+                cols.push(se.clone());
+            }
+        }
+        if let Some(p) = &self.population_column
+            && !cols.contains(p)
+        {
+            cols.push(p.clone());
+        }
+        cols
+    }
+}
+
+/// The result of [`ModelSpec::evaluate`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evaluation {
+    /// Scores, ranks, deciles and contributions.
+    pub scores: ScoreTable,
+    /// The model's named output columns, each with one value per input area (input order).
+    pub columns: Vec<OutputColumn>,
+}
+
+/// One named output column.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutputColumn {
+    /// Column name, e.g. `RPL_THEMES`.
+    pub name: String,
+    /// Values in input order; `None` = missing (or the area is excluded).
+    pub values: Vec<Option<f64>>,
 }
 
 /// One indicator of a model.

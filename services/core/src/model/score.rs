@@ -1,12 +1,17 @@
-//! The additive z-score scoring engine behind [`ModelSpec::score`].
+//! Deterministic scoring: evaluate the plan on the point estimates, rank, assign deciles, and
+//! decompose the score exactly into indicator contributions with reasons in plain words.
 
 use std::cmp::Ordering;
-use std::collections::HashMap;
 
+use ndarray::Array2;
+
+use super::plan::{Missing, Op, Plan};
 use super::{
-    AreaScore, Contribution, IndicatorKind, IndicatorSpec, IndicatorTable, ModelError, ModelSpec,
-    ScoreTable,
+    AreaScore, Contribution, Evaluation, IndicatorSpec, IndicatorTable, ModelError, ModelSpec,
+    OutputColumn, ScoreTable,
 };
+use crate::kernel::leaves::{Gap, Leaf, Prepared, prepare};
+use crate::kernel::{Scratch, run_steps};
 use crate::transform;
 
 /// Orders two areas by need: higher score first, then area code ascending; unscored last.
@@ -19,166 +24,16 @@ pub(crate) fn cmp_need(sa: Option<f64>, ca: &str, sb: Option<f64>, cb: &str) -> 
     }
 }
 
-/// Why an area has no value for an indicator.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) enum Gap {
-    /// Numerator or denominator missing.
-    Missing,
-    /// Denominator 0: the value is undefined.
-    ZeroDenominator,
-    /// Denominator below the indicator's minimum.
-    BelowMinimum(f64),
-}
-
-/// One indicator's values over the areas, in display units, with the statistics the z-score
-/// needs.
-pub(crate) struct Column {
-    pub(crate) values: Vec<Result<f64, Gap>>,
-    pub(crate) reference: Option<f64>,
-    pub(crate) mean: f64,
-    /// `None` when the indicator cannot separate areas (fewer than 2 values, or no spread).
-    pub(crate) sd: Option<f64>,
-}
-
-/// Checks the table's shape and maps each model indicator to its column.
-pub(crate) fn check_table<'t>(
-    spec: &ModelSpec,
-    input: &'t IndicatorTable,
-) -> Result<Vec<&'t super::IndicatorColumn>, ModelError> {
-    let n = input.area_codes.len();
-    let mut seen: HashMap<&str, usize> = HashMap::with_capacity(n);
-    for (i, code) in input.area_codes.iter().enumerate() {
-        if let Some(first) = seen.insert(code.as_str(), i) {
-            return Err(ModelError::DuplicateArea {
-                area_code: code.clone(),
-                first: first + 1,
-                second: i + 1,
-            });
-        }
+/// Evaluates the plan on the point estimates: the nodes × areas matrix.
+pub(crate) fn point_matrix(spec: &ModelSpec, prep: &Prepared) -> Array2<f64> {
+    let mut m = Array2::<f64>::zeros((spec.plan.names.len(), prep.n));
+    let mut buf = Vec::new();
+    for (k, leaf) in prep.leaves.iter().enumerate() {
+        leaf.fill_point(&mut m.row_mut(k), &prep.included, &mut buf);
     }
-    let mut by_id: HashMap<&str, &super::IndicatorColumn> = HashMap::new();
-    for col in &input.columns {
-        if by_id.insert(col.indicator.as_str(), col).is_some() {
-            return Err(ModelError::DuplicateColumn {
-                indicator: col.indicator.clone(),
-            });
-        }
-    }
-    let mut cols = Vec::with_capacity(spec.indicators.len());
-    for ind in &spec.indicators {
-        let col = by_id
-            .get(ind.id.as_str())
-            .ok_or_else(|| ModelError::MissingColumn {
-                indicator: ind.id.clone(),
-            })?;
-        // Counts and plain values may come without denominators.
-        let den_ok = col.denominator.len() == n
-            || (!ind.kind.uses_denominator() && col.denominator.is_empty());
-        if col.numerator.len() != n || !den_ok {
-            return Err(ModelError::ColumnLength {
-                indicator: ind.id.clone(),
-                areas: n,
-                numerators: col.numerator.len(),
-                denominators: col.denominator.len(),
-            });
-        }
-        cols.push(*col);
-    }
-    Ok(cols)
-}
-
-/// Converts one column into display-unit values and computes reference, mean and sd.
-pub(crate) fn column(
-    ind: &IndicatorSpec,
-    codes: &[String],
-    col: &super::IndicatorColumn,
-) -> Result<Column, ModelError> {
-    let bad = |i: usize, message: String| ModelError::InvalidValue {
-        indicator: ind.id.clone(),
-        area_code: codes[i].clone(),
-        message,
-    };
-    let scale = ind.kind.scale();
-    let mut values = Vec::with_capacity(codes.len());
-    let (mut sum_num, mut sum_den) = (0.0_f64, 0.0_f64);
-    for i in 0..codes.len() {
-        let num = col.numerator[i];
-        let den = col.denominator.get(i).copied().flatten();
-        if let Some(x) = num {
-            if !x.is_finite() {
-                return Err(bad(i, format!("numerator {x} is not a finite number")));
-            }
-            if x < 0.0 && ind.kind != IndicatorKind::Value {
-                return Err(bad(i, format!("numerator {x} is negative")));
-            }
-        }
-        if let Some(d) = den
-            && !(d.is_finite() && d >= 0.0)
-        {
-            return Err(bad(
-                i,
-                format!("denominator {d} is not a finite number >= 0"),
-            ));
-        }
-        let v = if ind.kind.uses_denominator() {
-            match (num, den) {
-                (Some(x), Some(d)) => {
-                    if ind.kind == IndicatorKind::Proportion && x > d {
-                        return Err(bad(
-                            i,
-                            format!("numerator {x} exceeds denominator {d} of a proportion"),
-                        ));
-                    }
-                    if d == 0.0 {
-                        Err(Gap::ZeroDenominator)
-                    } else if d < ind.min_denominator {
-                        Err(Gap::BelowMinimum(d))
-                    } else {
-                        sum_num += x;
-                        sum_den += d;
-                        Ok(scale * x / d)
-                    }
-                }
-                _ => Err(Gap::Missing),
-            }
-        } else {
-            match num {
-                Some(x) => match den {
-                    Some(d) if d < ind.min_denominator => Err(Gap::BelowMinimum(d)),
-                    _ => Ok(x),
-                },
-                None => Err(Gap::Missing),
-            }
-        };
-        if let Ok(x) = v
-            && !x.is_finite()
-        {
-            return Err(bad(i, "value overflows a floating-point number".to_owned()));
-        }
-        values.push(v);
-    }
-    let present: Vec<f64> = values.iter().filter_map(|v| v.ok()).collect();
-    let (mean, sd) = transform::mean_sd(&present);
-    if !mean.is_finite() || sd.is_some_and(|s| !s.is_finite()) {
-        return Err(ModelError::InvalidValue {
-            indicator: ind.id.clone(),
-            area_code: String::from("(all)"),
-            message: "values too large to standardise".to_owned(),
-        });
-    }
-    let reference = if present.is_empty() {
-        None
-    } else if ind.kind.uses_denominator() {
-        (sum_den > 0.0).then(|| scale * sum_num / sum_den)
-    } else {
-        Some(mean)
-    };
-    Ok(Column {
-        values,
-        reference,
-        mean,
-        sd,
-    })
+    let mut s = Scratch::default();
+    run_steps(&spec.plan, &mut m.view_mut(), &prep.included, &mut s);
+    m
 }
 
 /// Formats `v` with `decimals` decimals and the unit ("8.1 %", "45.2 per 1,000").
@@ -195,111 +50,191 @@ fn plain_number(v: f64) -> String {
 }
 
 /// The plain-words reason for one indicator of one area.
-pub(crate) fn reason(
+fn reason(
     ind: &IndicatorSpec,
-    value: Result<f64, Gap>,
-    reference: Option<f64>,
-    sd: Option<f64>,
+    leaf: &Leaf,
+    a: usize,
+    value: Option<f64>,
+    excluded: bool,
+    raw: Option<f64>,
     reference_label: &str,
 ) -> String {
-    match value {
-        Ok(v) => {
+    if excluded {
+        return format!("{}: area excluded from ranking", ind.label);
+    }
+    let (gap, reference, varies) = (leaf.gap[a], leaf.reference, leaf.varies);
+    match (value, gap) {
+        (Some(v), _) => {
             let mut s = format!("{} {}", ind.label, with_unit(v, ind.decimals, &ind.unit));
+            if let Some(r) = raw {
+                s.push_str(&format!(
+                    " (shrunk toward the pooled value; {} before shrinkage)",
+                    with_unit(r, ind.decimals, &ind.unit)
+                ));
+            }
             if let Some(r) = reference {
                 s.push_str(&format!(
                     " vs {} {reference_label}",
                     with_unit(r, ind.decimals, &ind.unit)
                 ));
-                if r > 0.0 {
+                if r > 0.0 && v >= 0.0 {
                     s.push_str(&format!(" ({:.1}×)", v / r));
                 }
             }
-            if sd.is_none() {
+            if !varies {
                 s.push_str(
                     "; no variation between areas, so it does not separate them (contribution 0)",
                 );
             }
             s
         }
-        Err(Gap::Missing) => format!(
-            "{}: no data for this area; counted as average (contribution 0)",
-            ind.label
-        ),
-        Err(Gap::ZeroDenominator) => format!(
+        (None, Some(Gap::ZeroDenominator)) => format!(
             "{}: no persons at risk in this area; counted as average (contribution 0)",
             ind.label
         ),
-        Err(Gap::BelowMinimum(d)) => format!(
+        (None, Some(Gap::BelowMinimum(d))) => format!(
             "{}: based on {} persons, fewer than the minimum {}; counted as average (contribution 0)",
             ind.label,
             plain_number(d),
             plain_number(ind.min_denominator)
         ),
+        (None, _) => format!(
+            "{}: no data for this area; counted as average (contribution 0)",
+            ind.label
+        ),
     }
 }
 
-pub(crate) fn score(spec: &ModelSpec, input: &IndicatorTable) -> Result<ScoreTable, ModelError> {
-    let cols = check_table(spec, input)?;
-    let codes = &input.area_codes;
-    let n = codes.len();
-    let columns: Vec<Column> = spec
-        .indicators
-        .iter()
-        .zip(&cols)
-        .map(|(ind, col)| column(ind, codes, col))
-        .collect::<Result<_, _>>()?;
-    let total_weight: f64 = spec.indicators.iter().map(|i| i.weight).sum();
-    let weights: Vec<f64> = spec
-        .indicators
-        .iter()
-        .map(|i| i.weight / total_weight)
-        .collect();
-
-    let mut rows = Vec::with_capacity(n);
-    for (a, code) in codes.iter().enumerate() {
-        let mut share = 0.0;
-        let mut missing: Vec<&str> = Vec::new();
-        let mut flat: Vec<&str> = Vec::new();
-        let mut zs = Vec::with_capacity(spec.indicators.len());
-        for (k, (ind, col)) in spec.indicators.iter().zip(&columns).enumerate() {
-            match col.values[a] {
-                Ok(v) => {
-                    share += weights[k];
-                    let z = match col.sd {
-                        Some(sd) => ind.direction.sign() * (v - col.mean) / sd,
-                        None => {
-                            flat.push(ind.label.as_str());
-                            0.0
-                        }
-                    };
-                    zs.push(z);
+/// Exact decomposition of every node that the score depends on into per-indicator
+/// contributions: `dec[node]` is an areas × indicators matrix whose rows sum to the node's value.
+///
+/// - Indicator rows: the value itself, all on that indicator.
+/// - Weighted sums (without rounding) and negation: the same linear combination of the inputs'
+///   decompositions (exact; missing inputs count 0, as in the score).
+/// - Every other step y = f(inputs): y is shared in proportion to each indicator's part of the
+///   step's linear pre-value P (the input for one-input steps, Σ w·x for a rounded weighted sum,
+///   Σ x for rule steps): `c_k = y·C_k/P`. When P = 0 the value is split equally among the
+///   indicators with a value that feed the step. Shares of a pre-value with mixed signs can
+///   exceed y in size; they still sum to y.
+pub(crate) fn decompose(plan: &Plan, m: &Array2<f64>, prep: &Prepared) -> Array2<f64> {
+    let (n, l) = (prep.n, plan.leaves);
+    let nodes = plan.names.len();
+    // Which nodes the score needs.
+    let mut needed = vec![false; nodes];
+    needed[plan.score] = true;
+    for s in plan.steps.iter().rev() {
+        if needed[s.out] {
+            for &i in &s.inputs {
+                needed[i] = true;
+            }
+        }
+    }
+    let mut dec: Vec<Option<Array2<f64>>> = vec![None; nodes];
+    for k in 0..l {
+        if needed[k] {
+            let mut d = Array2::<f64>::zeros((n, l));
+            for a in 0..n {
+                let v = m[[k, a]];
+                if !v.is_nan() {
+                    d[[a, k]] = v;
                 }
-                Err(_) => {
-                    missing.push(ind.label.as_str());
-                    zs.push(0.0);
+            }
+            dec[k] = Some(d);
+        }
+    }
+    for s in &plan.steps {
+        if !needed[s.out] {
+            continue;
+        }
+        let mut d = Array2::<f64>::zeros((n, l));
+        let weights: Vec<f64> = match &s.op {
+            Op::WeightedSum { weights, .. } => weights.clone(),
+            Op::Negate => vec![-1.0],
+            _ => vec![1.0; s.inputs.len()],
+        };
+        for a in 0..n {
+            let y = m[[s.out, a]];
+            if y.is_nan() {
+                continue;
+            }
+            let mut pre = 0.0;
+            let mut c = vec![0.0; l];
+            for (j, &i) in s.inputs.iter().enumerate() {
+                let x = m[[i, a]];
+                if x.is_nan() {
+                    continue;
+                }
+                let w = if s.op.is_linear() || matches!(s.op, Op::WeightedSum { .. }) {
+                    weights[j]
+                } else {
+                    1.0
+                };
+                pre += w * x;
+                if let Some(di) = &dec[i] {
+                    for k in 0..l {
+                        c[k] += w * di[[a, k]];
+                    }
+                }
+            }
+            if s.op.is_linear() {
+                for k in 0..l {
+                    d[[a, k]] = c[k];
+                }
+            } else if pre != 0.0 {
+                for k in 0..l {
+                    d[[a, k]] = y * c[k] / pre;
+                }
+            } else {
+                let feeding: Vec<usize> = (0..l)
+                    .filter(|&k| plan.ancestors[s.out][k] && !m[[k, a]].is_nan())
+                    .collect();
+                for &k in &feeding {
+                    d[[a, k]] = y / feeding.len() as f64;
                 }
             }
         }
-        // A tolerance keeps "exactly the required share" from failing on rounding of the sum.
-        let scored = share + 1e-12 >= spec.min_weight_share;
-        let mut contributions: Vec<Contribution> = Vec::with_capacity(spec.indicators.len());
-        let mut total = 0.0;
-        for (k, (ind, col)) in spec.indicators.iter().zip(&columns).enumerate() {
-            let c = if scored { weights[k] * zs[k] } else { 0.0 };
-            total += c;
+        dec[s.out] = Some(d);
+    }
+    dec[plan.score]
+        .take()
+        .unwrap_or_else(|| Array2::zeros((n, l)))
+}
+
+pub(crate) fn evaluate(spec: &ModelSpec, input: &IndicatorTable) -> Result<Evaluation, ModelError> {
+    let prep = prepare(spec, input)?;
+    let m = point_matrix(spec, &prep);
+    let plan = &spec.plan;
+    let dec = decompose(plan, &m, &prep);
+    let codes = &input.area_codes;
+    let l = plan.leaves;
+
+    // Raw (unshrunk) values for reasons of shrunk indicators.
+    let raw_value = |k: usize, a: usize| -> Option<f64> {
+        let leaf = &prep.leaves[k];
+        if !leaf.shrink || leaf.gap[a].is_some() || !prep.included[a] {
+            return None;
+        }
+        Some(leaf.kind.scale() * leaf.num[a] / leaf.den[a])
+    };
+
+    let score_step = plan.steps.iter().find(|s| s.out == plan.score);
+    let mut rows = Vec::with_capacity(prep.n);
+    for (a, code) in codes.iter().enumerate() {
+        let y = m[[plan.score, a]];
+        let scored = !y.is_nan();
+        let excluded = !prep.included[a];
+        let mut contributions = Vec::with_capacity(l);
+        for (k, ind) in spec.indicators.iter().enumerate() {
+            let v = m[[k, a]];
+            let value = (!v.is_nan()).then_some(v);
+            let leaf = &prep.leaves[k];
             contributions.push(Contribution {
                 indicator: ind.id.clone(),
                 label: ind.label.clone(),
-                value: col.values[a].ok(),
-                reference: col.reference,
-                contribution: c,
-                reason: reason(
-                    ind,
-                    col.values[a],
-                    col.reference,
-                    col.sd,
-                    &spec.reference_label,
-                ),
+                value,
+                reference: leaf.reference,
+                contribution: if scored { dec[[a, k]] } else { 0.0 },
+                reason: reason(ind, leaf, a, value, excluded, raw_value(k, a), &spec.reference_label),
             });
         }
         contributions.sort_by(|x, y| {
@@ -308,14 +243,53 @@ pub(crate) fn score(spec: &ModelSpec, input: &IndicatorTable) -> Result<ScoreTab
                 .total_cmp(&x.contribution.abs())
                 .then_with(|| x.indicator.cmp(&y.indicator))
         });
+        let feeding = &plan.ancestors[plan.score];
+        let missing: Vec<&str> = (0..l)
+            .filter(|&k| feeding[k] && m[[k, a]].is_nan())
+            .map(|k| spec.indicators[k].label.as_str())
+            .collect();
+        let flat: Vec<&str> = (0..l)
+            .filter(|&k| feeding[k] && !m[[k, a]].is_nan() && !prep.leaves[k].varies)
+            .map(|k| spec.indicators[k].label.as_str())
+            .collect();
         let mut notes: Vec<String> = Vec::new();
-        if !scored {
-            notes.push(format!(
-                "not scored: indicators with data carry {:.0} % of the model weight, the model needs {:.0} %; missing: {}",
-                100.0 * share,
-                100.0 * spec.min_weight_share,
-                missing.join(", ")
-            ));
+        if excluded {
+            let col = spec.population_column.as_deref().unwrap_or("population");
+            notes.push(format!("excluded from ranking: {col} is 0 or missing"));
+        } else if !scored {
+            match score_step.map(|s| (&s.op, s)) {
+                Some((
+                    Op::WeightedSum {
+                        weights,
+                        missing: Missing::AsZero { min_weight_share },
+                        ..
+                    },
+                    s,
+                )) => {
+                    let total: f64 = weights.iter().map(|w| w.abs()).sum();
+                    let share: f64 = s
+                        .inputs
+                        .iter()
+                        .zip(weights)
+                        .filter(|&(&i, _)| !m[[i, a]].is_nan())
+                        .map(|(_, w)| w.abs() / total)
+                        .sum();
+                    notes.push(format!(
+                        "not scored: indicators with data carry {:.0} % of the model weight, the model needs {:.0} %; missing: {}",
+                        100.0 * share,
+                        100.0 * min_weight_share,
+                        missing.join(", ")
+                    ));
+                }
+                _ if !missing.is_empty() => notes.push(format!(
+                    "not scored: no usable data for {}",
+                    missing.join(", ")
+                )),
+                _ => notes.push(
+                    "not scored: the score could not be computed from the available values"
+                        .to_owned(),
+                ),
+            }
         } else if !missing.is_empty() {
             notes.push(format!(
                 "scored without {} (no usable data; counted as average, contribution 0)",
@@ -330,7 +304,7 @@ pub(crate) fn score(spec: &ModelSpec, input: &IndicatorTable) -> Result<ScoreTab
         }
         rows.push(AreaScore {
             area_code: code.clone(),
-            score: scored.then_some(total),
+            score: scored.then_some(y),
             rank: None,
             decile: None,
             contributions,
@@ -343,5 +317,20 @@ pub(crate) fn score(spec: &ModelSpec, input: &IndicatorTable) -> Result<ScoreTab
     for (row, d) in rows.iter_mut().zip(deciles) {
         row.decile = d.and_then(|d| u8::try_from(d).ok());
     }
-    Ok(ScoreTable { rows })
+    let columns = plan
+        .outputs
+        .iter()
+        .map(|&o| OutputColumn {
+            name: plan.names[o].clone(),
+            values: m
+                .row(o)
+                .iter()
+                .map(|v| (!v.is_nan()).then_some(*v))
+                .collect(),
+        })
+        .collect();
+    Ok(Evaluation {
+        scores: ScoreTable { rows },
+        columns,
+    })
 }

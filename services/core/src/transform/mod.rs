@@ -1,7 +1,28 @@
-//! Normalisations and ranks used by index models.
+//! Normalisations and ranks used by index models (issue 7, item 2).
 //!
-//! Every function here is pure and deterministic: sums run in input order, ties are resolved by
-//! explicit rules, and missing values (`None`) are excluded from N rather than treated as 0.
+//! Every function is pure and deterministic. Missing values (`None`) are excluded from N — they
+//! are never treated as 0 — and come back as `None`. The public functions take and return
+//! `Option<f64>` slices; the scoring kernel uses the `*_nan` variants in [`crate::kernel`],
+//! which work in place on `f64` rows with NaN for "missing" and share the same code.
+//!
+//! | function | formula | reference |
+//! | --- | --- | --- |
+//! | [`percent_rank`] | `(rank − 1)/(N − 1)`, min-rank ties, optional rounding of inputs and outputs | CDC/ATSDR SVI documentation; Excel `PERCENTRANK.INC` |
+//! | [`rank_normal`] | `Φ⁻¹((R − 0.5)/N)` or `Φ⁻¹(R/(N + 1))`, average-rank ties | IoD 2019 technical report; openSIMD `helpers.R` |
+//! | [`z_score`] | `(x − mean)/sd`, sample sd | — |
+//! | [`min_max`] | `(x − min)/(max − min)` | — |
+//! | [`invert`] | `1 − x` | SVI "higher is better" variables (2018 PCI) |
+//! | [`exp_transform`] | `X = −23·ln(1 − R·(1 − e^(−100/23)))`, `R = rank/N` | SID 2003 Appendix 5; IoD 2019 §3.6 |
+//! | [`eb_shrinkage`] | empirical-Bayes shrinkage of a logit toward the pooled parent | SID 2003 Appendix 1 |
+//! | [`phe_quantiles`] | PHE quantile groups | PHEindicatormethods `phe_quantile` |
+
+mod rank;
+mod shrinkage;
+
+pub use rank::{average_ranks, min_ranks};
+pub use shrinkage::{ShrinkageError, Shrunk, eb_shrinkage};
+
+use statrs::distribution::{ContinuousCDF, Normal};
 
 /// Arithmetic mean and sample standard deviation (divisor N − 1) of `values`.
 ///
@@ -26,6 +47,129 @@ pub fn mean_sd(values: &[f64]) -> (f64, Option<f64>) {
     }
 }
 
+/// Rounds `x` to `decimals` decimals, halves away from zero, as Excel's `ROUND` and SQL's
+/// `ROUND` on decimals do.
+///
+/// A binary double rarely holds a decimal half exactly (2.675 is stored as 2.67499999…), so a
+/// value within a few ulps of a half is treated as the half, which is what a spreadsheet or a
+/// decimal database column would have stored. The result is the double nearest the rounded
+/// decimal (e.g. exactly the double `0.0758` for `0.0757575…` at 4 decimals).
+pub fn round_half_away(x: f64, decimals: u32) -> f64 {
+    if !x.is_finite() {
+        return x;
+    }
+    let p = 10f64.powi(decimals as i32);
+    let m = x.abs() * p;
+    let f = m.floor();
+    let tol = 8.0 * f64::EPSILON * m.max(1.0);
+    let r = if (m - f - 0.5).abs() <= tol {
+        f + 1.0
+    } else {
+        m.round()
+    };
+    (r / p).copysign(x)
+}
+
+/// The CDC/ATSDR SVI percentile rank: `PR = (rank − 1)/(N − 1)` where rank 1 is the smallest
+/// value, "all sequences of ties are assigned the smallest of the corresponding ranks", and N
+/// counts the non-missing values (as Excel `PERCENTRANK.INC`).
+///
+/// `input_decimals` rounds the values before ranking (CDC rounds `EP_` percentages to 1 decimal,
+/// so values that print equal tie); `output_decimals` rounds the result (CDC: 4). Both round half
+/// away from zero ([`round_half_away`]); ties-to-even breaks tract-level reproductions.
+/// With N = 1 the rank is undefined (0/0) and the value is `None`.
+pub fn percent_rank(
+    values: &[Option<f64>],
+    input_decimals: Option<u32>,
+    output_decimals: Option<u32>,
+) -> Vec<Option<f64>> {
+    let mut row = to_nan(values);
+    let mut scratch = rank::RankScratch::default();
+    rank::percent_rank_nan(&mut row, input_decimals, output_decimals, &mut scratch);
+    from_nan(&row)
+}
+
+/// Which rank-based inverse normal transformation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RankNormalForm {
+    /// `Φ⁻¹((R − 0.5)/N)`, the form used in the English IoD (METHODS.md §1.3).
+    Iod,
+    /// `Φ⁻¹(R/(N + 1))`, the form in the SIMD reproduction (openSIMD `scripts/utils/helpers.R`).
+    Simd,
+}
+
+/// Rank-based inverse normal transformation: each value is replaced by the standard normal
+/// quantile of its scaled rank (rank 1 = smallest; ties get the average rank, as openSIMD's
+/// `rank(ties.method = "average")`). Φ⁻¹ is statrs' `Normal::inverse_cdf` (accurate to 2.6e-16
+/// relative, DEPS.md §5). The result depends only on the order of the values.
+pub fn rank_normal(values: &[Option<f64>], form: RankNormalForm) -> Vec<Option<f64>> {
+    let mut row = to_nan(values);
+    let mut scratch = rank::RankScratch::default();
+    rank::rank_normal_nan(&mut row, form, &mut scratch);
+    from_nan(&row)
+}
+
+/// The standard normal quantile Φ⁻¹(p) (statrs).
+pub fn normal_quantile(p: f64) -> f64 {
+    // Normal::standard() cannot fail; inverse_cdf returns ±inf at 0 and 1.
+    Normal::standard().inverse_cdf(p)
+}
+
+/// z-score `(x − mean)/sd` over the non-missing values, with the sample standard deviation
+/// (divisor N − 1). When fewer than two values are present or all are equal, every present value
+/// maps to 0 (it carries no information to separate areas).
+pub fn z_score(values: &[Option<f64>]) -> Vec<Option<f64>> {
+    let present: Vec<f64> = values.iter().flatten().copied().collect();
+    let (mean, sd) = mean_sd(&present);
+    values
+        .iter()
+        .map(|v| v.map(|x| sd.map_or(0.0, |s| (x - mean) / s)))
+        .collect()
+}
+
+/// Min–max scaling `(x − min)/(max − min)` to [0, 1]; when all present values are equal they map
+/// to 0.
+pub fn min_max(values: &[Option<f64>]) -> Vec<Option<f64>> {
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for x in values.iter().flatten() {
+        lo = lo.min(*x);
+        hi = hi.max(*x);
+    }
+    values
+        .iter()
+        .map(|v| v.map(|x| if hi > lo { (x - lo) / (hi - lo) } else { 0.0 }))
+        .collect()
+}
+
+/// Direction inversion for values on [0, 1] (percentile ranks, min–max scores): `1 − x`.
+pub fn invert(values: &[Option<f64>]) -> Vec<Option<f64>> {
+    values.iter().map(|v| v.map(|x| 1.0 - x)).collect()
+}
+
+/// The exponential-transform constant of the IoD and SIMD (23): about 10 % of areas score
+/// above 50.
+pub const EXP_TRANSFORM_CONSTANT: f64 = 23.0;
+
+/// The IoD exponential transformation of a scaled rank `R ∈ (0, 1]` (R = 1 most deprived):
+/// `X = −c·ln(1 − R·(1 − e^(−100/c)))` with c = 23, so X ranges over (0, 100].
+///
+/// Known values (METHODS.md §1.5, derived there and checked in this crate's tests):
+/// X(0.5) = 15.646790072602894, X(0.9) = 50.426654274244, X(1) = 100 (to rounding).
+pub fn exp_transform_r(r: f64, c: f64) -> f64 {
+    -c * (1.0 - r * (1.0 - (-100.0 / c).exp())).ln()
+}
+
+/// Exponential transformation of a domain score: the scores are ranked ascending (the most
+/// deprived, i.e. the highest score, gets rank N), scaled to `R = rank/N`, and mapped by
+/// [`exp_transform_r`] with constant c (23 in the IoD). Ties share the smallest rank.
+pub fn exp_transform(values: &[Option<f64>], c: f64) -> Vec<Option<f64>> {
+    let mut row = to_nan(values);
+    let mut scratch = rank::RankScratch::default();
+    rank::exp_transform_nan(&mut row, c, &mut scratch);
+    from_nan(&row)
+}
+
 /// Quantile groups by the PHE rule (PHEindicatormethods `phe_quantile`, R/Quantiles.R, and the
 /// Fingertips guide "Assigning deprivation categories").
 ///
@@ -35,47 +179,47 @@ pub fn mean_sd(values: &[f64]) -> (f64, Option<f64>) {
 /// floating-point guard the package keeps). Missing values get `None`, and **every** value gets
 /// `None` when N < nq (as the package does since v2.0.2) or `nq` = 0.
 pub fn phe_quantiles(values: &[Option<f64>], nq: u32, invert: bool) -> Vec<Option<u32>> {
-    let present: Vec<f64> = values.iter().flatten().copied().collect();
-    let n = present.len();
+    let n = values.iter().flatten().filter(|v| !v.is_nan()).count();
     if nq == 0 || n < nq as usize {
         return vec![None; values.len()];
     }
     let ranks = min_ranks(values, invert);
-    let (nf, nqf) = (n as f64, f64::from(nq));
     ranks
         .into_iter()
-        .map(|r| {
-            r.map(|r| {
-                let q = ((nqf + 1.0) - ((nf + 1.0 - f64::from(r)) / (nf / nqf)).ceil()).floor();
-                if q < 1.0 { 1 } else { q as u32 }
-            })
-        })
+        .map(|r| r.map(|r| phe_quantile_of_rank(r, n, nq)))
         .collect()
 }
 
-/// Ranks with ties by minimum rank ("competition" ranking, R's `ties.method = "min"`), over the
-/// non-missing values; rank 1 is the smallest value, or the largest when `descending`.
-/// Missing values get `None`. NaN is treated as missing.
-pub fn min_ranks(values: &[Option<f64>], descending: bool) -> Vec<Option<u32>> {
-    let mut idx: Vec<usize> = (0..values.len())
-        .filter(|&i| values[i].is_some_and(|v| !v.is_nan()))
-        .collect();
-    let key = |i: usize| values[i].unwrap_or(0.0);
-    idx.sort_by(|&a, &b| {
-        let o = key(a).total_cmp(&key(b));
-        if descending { o.reverse() } else { o }
-    });
-    let mut out = vec![None; values.len()];
-    let mut prev: Option<f64> = None;
-    let mut rank = 0u32;
-    for (pos, &i) in idx.iter().enumerate() {
-        let v = key(i);
-        // -0.0 and 0.0 are equal values: compare with ==, not total_cmp.
-        if prev != Some(v) {
-            rank = u32::try_from(pos + 1).unwrap_or(u32::MAX);
-            prev = Some(v);
-        }
-        out[i] = Some(rank);
-    }
-    out
+/// The PHE quantile of one min-rank `rank` among `n` values (see [`phe_quantiles`]).
+pub fn phe_quantile_of_rank(rank: u32, n: usize, nq: u32) -> u32 {
+    let (nf, nqf) = (n as f64, f64::from(nq));
+    let q = ((nqf + 1.0) - ((nf + 1.0 - f64::from(rank)) / (nf / nqf)).ceil()).floor();
+    if q < 1.0 { 1 } else { q as u32 }
 }
+
+/// The largest rank that falls in quantile group 1 among `n` distinct values (PHE rule), or
+/// `None` when n < nq.
+pub fn top_quantile_max_rank(n: usize, nq: u32) -> Option<u32> {
+    if nq == 0 || n < nq as usize {
+        return None;
+    }
+    let mut best = None;
+    for r in 1..=u32::try_from(n).unwrap_or(u32::MAX) {
+        if phe_quantile_of_rank(r, n, nq) == 1 {
+            best = Some(r);
+        } else {
+            break;
+        }
+    }
+    best
+}
+
+pub(crate) fn to_nan(values: &[Option<f64>]) -> Vec<f64> {
+    values.iter().map(|v| v.unwrap_or(f64::NAN)).collect()
+}
+
+pub(crate) fn from_nan(values: &[f64]) -> Vec<Option<f64>> {
+    values.iter().map(|v| (!v.is_nan()).then_some(*v)).collect()
+}
+
+pub(crate) use rank::{RankScratch, exp_transform_nan, f64_key, percent_rank_nan, rank_normal_nan};

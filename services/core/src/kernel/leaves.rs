@@ -1,0 +1,498 @@
+//! Indicator rows: turning an [`IndicatorTable`] into display-unit values (point estimate) and,
+//! for Monte Carlo, into per-area samplers of each indicator's sampling distribution.
+
+use std::collections::HashMap;
+
+use ndarray::ArrayViewMut1;
+use rand::RngExt;
+use rand_distr::{Binomial, Poisson, StandardNormal};
+
+use crate::model::{IndicatorColumn, IndicatorKind, IndicatorTable, ModelError, ModelSpec};
+
+/// Below this variance (n·p·(1 − p) for a binomial, λ for a Poisson) counts are drawn exactly;
+/// at or above it by the Cornish–Fisher-corrected normal approximation (see [`draws`]).
+///
+/// [`draws`]: super::draws
+pub const NORMAL_APPROX_MIN_VARIANCE: f64 = 50.0;
+
+/// Why an area has no value for an indicator.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Gap {
+    /// Numerator or denominator missing.
+    Missing,
+    /// Denominator 0: the value is undefined.
+    ZeroDenominator,
+    /// Denominator below the indicator's minimum.
+    BelowMinimum(f64),
+}
+
+/// How one area's indicator value is drawn.
+#[derive(Debug, Clone)]
+pub(crate) enum Sampler {
+    /// No value (missing, or the area is excluded).
+    Missing,
+    /// No sampling uncertainty known: the value is fixed (display units).
+    Fixed(f64),
+    /// Exact binomial count.
+    Binomial(Binomial),
+    /// Exact Poisson count.
+    Poisson(Poisson<f64>),
+    /// Cornish–Fisher normal approximation of a count: `μ + σ(z + γ(z² − 1)/6)`, rounded,
+    /// clamped to [0, max].
+    Approx {
+        mu: f64,
+        sigma: f64,
+        gamma: f64,
+        max: f64,
+    },
+    /// A value with a supplied standard error (display units).
+    Normal { mean: f64, sd: f64 },
+}
+
+/// One indicator over the areas.
+#[derive(Debug, Clone)]
+pub(crate) struct Leaf {
+    pub(crate) kind: IndicatorKind,
+    pub(crate) num: Vec<f64>,
+    pub(crate) den: Vec<f64>,
+    pub(crate) gap: Vec<Option<Gap>>,
+    /// Display-unit factor applied to a drawn count (`scale/den` for proportions and rates).
+    factor: Vec<f64>,
+    /// Denominator the drawn count refers to (the rounded n of an exact binomial).
+    den_used: Vec<f64>,
+    samplers: Vec<Sampler>,
+    pub(crate) shrink: bool,
+    pub(crate) reference: Option<f64>,
+    /// Whether the values vary between the areas scored.
+    pub(crate) varies: bool,
+}
+
+/// An indicator table checked against a model and laid out for the kernel.
+#[derive(Debug, Clone)]
+pub(crate) struct Prepared {
+    pub(crate) n: usize,
+    pub(crate) included: Vec<bool>,
+    /// Area indices sorted by area code (the tie-break of ranks).
+    pub(crate) code_order: Vec<u32>,
+    pub(crate) leaves: Vec<Leaf>,
+}
+
+fn column_map(input: &IndicatorTable) -> Result<HashMap<&str, &IndicatorColumn>, ModelError> {
+    let mut by_id: HashMap<&str, &IndicatorColumn> = HashMap::new();
+    for col in &input.columns {
+        if by_id.insert(col.indicator.as_str(), col).is_some() {
+            return Err(ModelError::DuplicateColumn {
+                indicator: col.indicator.clone(),
+            });
+        }
+    }
+    Ok(by_id)
+}
+
+/// Checks `input` against `spec` and prepares it; see [`ModelSpec::score`] for the rules.
+pub(crate) fn prepare(spec: &ModelSpec, input: &IndicatorTable) -> Result<Prepared, ModelError> {
+    let n = input.area_codes.len();
+    let mut seen: HashMap<&str, usize> = HashMap::with_capacity(n);
+    for (i, code) in input.area_codes.iter().enumerate() {
+        if let Some(first) = seen.insert(code.as_str(), i) {
+            return Err(ModelError::DuplicateArea {
+                area_code: code.clone(),
+                first: first + 1,
+                second: i + 1,
+            });
+        }
+    }
+    let by_id = column_map(input)?;
+    let aux = |name: &str| -> Result<Vec<f64>, ModelError> {
+        let col = by_id.get(name).ok_or_else(|| ModelError::MissingColumn {
+            indicator: name.to_owned(),
+        })?;
+        if col.numerator.len() != n {
+            return Err(ModelError::ColumnLength {
+                indicator: name.to_owned(),
+                areas: n,
+                numerators: col.numerator.len(),
+                denominators: col.denominator.len(),
+            });
+        }
+        let mut v = Vec::with_capacity(n);
+        for (i, x) in col.numerator.iter().enumerate() {
+            let x = &x.filter(|v| Some(*v) != spec.input_missing);
+            match x {
+                Some(x) if !(x.is_finite() && *x >= 0.0) => {
+                    return Err(ModelError::InvalidValue {
+                        indicator: name.to_owned(),
+                        area_code: input.area_codes[i].clone(),
+                        message: format!("{x} is not a finite number >= 0"),
+                    });
+                }
+                Some(x) => v.push(*x),
+                None => v.push(f64::NAN),
+            }
+        }
+        Ok(v)
+    };
+    let included: Vec<bool> = match &spec.population_column {
+        Some(p) => aux(p)?.iter().map(|&x| x > 0.0).collect(),
+        None => vec![true; n],
+    };
+    let mut code_order: Vec<u32> = (0..n as u32).collect();
+    code_order.sort_by(|&a, &b| input.area_codes[a as usize].cmp(&input.area_codes[b as usize]));
+
+    let mut leaves = Vec::with_capacity(spec.indicators().len());
+    for (ind, li) in spec.indicators().iter().zip(&spec.leaf_inputs) {
+        let col = by_id
+            .get(ind.id.as_str())
+            .ok_or_else(|| ModelError::MissingColumn {
+                indicator: ind.id.clone(),
+            })?;
+        let den_ok = col.denominator.len() == n
+            || (!ind.kind.uses_denominator() && col.denominator.is_empty());
+        if col.numerator.len() != n || !den_ok {
+            return Err(ModelError::ColumnLength {
+                indicator: ind.id.clone(),
+                areas: n,
+                numerators: col.numerator.len(),
+                denominators: col.denominator.len(),
+            });
+        }
+        let se = match &li.se_column {
+            Some(c) => Some(aux(c)?),
+            None => None,
+        };
+        let bad = |i: usize, message: String| ModelError::InvalidValue {
+            indicator: ind.id.clone(),
+            area_code: input.area_codes[i].clone(),
+            message,
+        };
+        let scale = ind.kind.scale();
+        let mut leaf = Leaf {
+            kind: ind.kind,
+            num: Vec::with_capacity(n),
+            den: Vec::with_capacity(n),
+            gap: Vec::with_capacity(n),
+            factor: Vec::with_capacity(n),
+            den_used: Vec::with_capacity(n),
+            samplers: Vec::with_capacity(n),
+            shrink: li.shrink,
+            reference: None,
+            varies: false,
+        };
+        let (mut sum_num, mut sum_den) = (0.0_f64, 0.0_f64);
+        for i in 0..n {
+            let is_code = |v: &f64| Some(*v) == spec.input_missing;
+            let num = col.numerator[i].filter(|v| !is_code(v));
+            let den = col
+                .denominator
+                .get(i)
+                .copied()
+                .flatten()
+                .filter(|v| !is_code(v));
+            if let Some(x) = num {
+                if !x.is_finite() {
+                    return Err(bad(i, format!("numerator {x} is not a finite number")));
+                }
+                if x < 0.0 && ind.kind != IndicatorKind::Value {
+                    return Err(bad(i, format!("numerator {x} is negative")));
+                }
+            }
+            if let Some(d) = den
+                && !(d.is_finite() && d >= 0.0)
+            {
+                return Err(bad(
+                    i,
+                    format!("denominator {d} is not a finite number >= 0"),
+                ));
+            }
+            let gap = if ind.kind.uses_denominator() {
+                match (num, den) {
+                    (Some(x), Some(d)) => {
+                        if ind.kind == IndicatorKind::Proportion && x > d {
+                            return Err(bad(
+                                i,
+                                format!("numerator {x} exceeds denominator {d} of a proportion"),
+                            ));
+                        }
+                        if d == 0.0 {
+                            Some(Gap::ZeroDenominator)
+                        } else if d < ind.min_denominator {
+                            Some(Gap::BelowMinimum(d))
+                        } else {
+                            None
+                        }
+                    }
+                    _ => Some(Gap::Missing),
+                }
+            } else {
+                match (num, den) {
+                    (None, _) => Some(Gap::Missing),
+                    (Some(_), Some(d)) if d < ind.min_denominator => Some(Gap::BelowMinimum(d)),
+                    _ => None,
+                }
+            };
+            let x = num.unwrap_or(f64::NAN);
+            let d = den.unwrap_or(f64::NAN);
+            if gap.is_none() {
+                let v = if ind.kind.uses_denominator() {
+                    scale * x / d
+                } else {
+                    x
+                };
+                if !v.is_finite() {
+                    return Err(bad(i, "value overflows a floating-point number".to_owned()));
+                }
+                if included[i] {
+                    sum_num += x;
+                    sum_den += d;
+                }
+            }
+            let se_i = se.as_ref().map_or(f64::NAN, |s| s[i] / li.se_divisor);
+            let (sampler, factor, den_used) = if gap.is_some() || !included[i] {
+                (Sampler::Missing, 0.0, f64::NAN)
+            } else {
+                sampler(ind.kind, x, d, se_i)
+            };
+            leaf.num.push(x);
+            leaf.den.push(d);
+            leaf.gap.push(gap);
+            leaf.factor.push(factor);
+            leaf.den_used.push(den_used);
+            leaf.samplers.push(sampler);
+        }
+        let present: Vec<f64> = (0..n)
+            .filter(|&i| leaf.gap[i].is_none() && included[i])
+            .map(|i| {
+                if ind.kind.uses_denominator() {
+                    scale * leaf.num[i] / leaf.den[i]
+                } else {
+                    leaf.num[i]
+                }
+            })
+            .collect();
+        let (mean, sd) = crate::transform::mean_sd(&present);
+        if !mean.is_finite() || sd.is_some_and(|s| !s.is_finite()) {
+            return Err(ModelError::InvalidValue {
+                indicator: ind.id.clone(),
+                area_code: String::from("(all)"),
+                message: "values too large to standardise".to_owned(),
+            });
+        }
+        leaf.varies = sd.is_some();
+        leaf.reference = if present.is_empty() {
+            None
+        } else if ind.kind.uses_denominator() {
+            (sum_den > 0.0).then(|| scale * sum_num / sum_den)
+        } else {
+            Some(mean)
+        };
+        leaves.push(leaf);
+    }
+    Ok(Prepared {
+        n,
+        included,
+        code_order,
+        leaves,
+    })
+}
+
+/// The sampler of one present value, with the display factor and the denominator a drawn count
+/// refers to.
+fn sampler(kind: IndicatorKind, x: f64, d: f64, se: f64) -> (Sampler, f64, f64) {
+    let scale = kind.scale();
+    match kind {
+        IndicatorKind::Proportion => {
+            let p = (x / d).clamp(0.0, 1.0);
+            let var = d * p * (1.0 - p);
+            if p == 0.0 || p == 1.0 {
+                (Sampler::Fixed(scale * p), 0.0, d)
+            } else if var >= NORMAL_APPROX_MIN_VARIANCE {
+                let sigma = var.sqrt();
+                (
+                    Sampler::Approx {
+                        mu: d * p,
+                        sigma,
+                        gamma: (1.0 - 2.0 * p) / sigma,
+                        max: d,
+                    },
+                    scale / d,
+                    d,
+                )
+            } else {
+                // Exact binomial needs an integer n: the rounded denominator (≥ 1).
+                let n = d.round().max(1.0);
+                match Binomial::new(n as u64, p) {
+                    Ok(b) => (Sampler::Binomial(b), scale / n, n),
+                    Err(_) => (Sampler::Fixed(scale * x / d), 0.0, d),
+                }
+            }
+        }
+        IndicatorKind::Rate { .. } | IndicatorKind::Count => {
+            let factor = if kind.uses_denominator() {
+                scale / d
+            } else {
+                1.0
+            };
+            if x == 0.0 {
+                (Sampler::Fixed(0.0), factor, d)
+            } else if x >= NORMAL_APPROX_MIN_VARIANCE {
+                let sigma = x.sqrt();
+                (
+                    Sampler::Approx {
+                        mu: x,
+                        sigma,
+                        gamma: 1.0 / sigma,
+                        max: f64::INFINITY,
+                    },
+                    factor,
+                    d,
+                )
+            } else {
+                match Poisson::new(x) {
+                    Ok(p) => (Sampler::Poisson(p), factor, d),
+                    Err(_) => (Sampler::Fixed(factor * x), factor, d),
+                }
+            }
+        }
+        IndicatorKind::Value => {
+            if se.is_finite() && se > 0.0 {
+                (Sampler::Normal { mean: x, sd: se }, 1.0, d)
+            } else {
+                (Sampler::Fixed(x), 1.0, d)
+            }
+        }
+    }
+}
+
+/// Draws one count by the Cornish–Fisher-corrected normal approximation.
+#[inline]
+pub fn approx_count(mu: f64, sigma: f64, gamma: f64, max: f64, z: f64) -> f64 {
+    (mu + sigma * (z + gamma * (z * z - 1.0) / 6.0))
+        .round()
+        .clamp(0.0, max)
+}
+
+impl Leaf {
+    /// Writes the point values (display units; NaN for missing or excluded areas) into `row`.
+    pub(crate) fn fill_point(
+        &self,
+        row: &mut ArrayViewMut1<'_, f64>,
+        included: &[bool],
+        shrink_buf: &mut Vec<f64>,
+    ) {
+        let scale = self.kind.scale();
+        for (i, r) in row.iter_mut().enumerate() {
+            *r = if self.gap[i].is_some() || !included[i] {
+                f64::NAN
+            } else if self.kind.uses_denominator() {
+                scale * self.num[i] / self.den[i]
+            } else {
+                self.num[i]
+            };
+        }
+        if self.shrink {
+            shrink_buf.clear();
+            shrink_buf.extend((0..self.num.len()).map(|i| {
+                if row[i].is_nan() {
+                    f64::NAN
+                } else {
+                    self.num[i]
+                }
+            }));
+            shrink_row(shrink_buf, &self.den, row, scale);
+        }
+    }
+
+    /// Writes one Monte Carlo draw into `row`.
+    pub(crate) fn fill_draw<R: rand::Rng>(
+        &self,
+        row: &mut ArrayViewMut1<'_, f64>,
+        rng: &mut R,
+        shrink_buf: &mut Vec<f64>,
+    ) {
+        if self.shrink {
+            shrink_buf.clear();
+        }
+        for (i, r) in row.iter_mut().enumerate() {
+            let (count, value) = match &self.samplers[i] {
+                Sampler::Missing => (f64::NAN, f64::NAN),
+                Sampler::Fixed(v) => (f64::NAN, *v),
+                Sampler::Binomial(b) => {
+                    let c = rng.sample(b) as f64;
+                    (c, self.factor[i] * c)
+                }
+                Sampler::Poisson(p) => {
+                    let c: f64 = rng.sample(p);
+                    (c, self.factor[i] * c)
+                }
+                Sampler::Approx {
+                    mu,
+                    sigma,
+                    gamma,
+                    max,
+                } => {
+                    let z: f64 = rng.sample(StandardNormal);
+                    let c = approx_count(*mu, *sigma, *gamma, *max, z);
+                    (c, self.factor[i] * c)
+                }
+                Sampler::Normal { mean, sd } => {
+                    let z: f64 = rng.sample(StandardNormal);
+                    (f64::NAN, mean + sd * z)
+                }
+            };
+            *r = value;
+            if self.shrink {
+                // Fixed proportions (p = 0 or 1) keep their count for shrinkage.
+                let c = if count.is_nan() && !value.is_nan() {
+                    value / self.kind.scale() * self.den_used[i]
+                } else {
+                    count
+                };
+                shrink_buf.push(c);
+            }
+        }
+        if self.shrink {
+            shrink_row(shrink_buf, &self.den_used, row, self.kind.scale());
+        }
+    }
+}
+
+/// Empirical-Bayes shrinkage of proportions `counts[i]/dens[i]` toward their pooled value (one
+/// parent group: all areas with a count), written in display units into `row`; the same formula
+/// as [`crate::transform::eb_shrinkage`], without allocating.
+fn shrink_row(counts: &[f64], dens: &[f64], row: &mut ArrayViewMut1<'_, f64>, scale: f64) {
+    let (mut sr, mut sn, mut k) = (0.0, 0.0, 0.0);
+    for (&c, &d) in counts.iter().zip(dens) {
+        if !c.is_nan() {
+            sr += c;
+            sn += d;
+            k += 1.0;
+        }
+    }
+    if k == 0.0 {
+        return;
+    }
+    let zbar = ((sr + 0.5) / (sn - sr + 0.5)).ln();
+    let logit = |c: f64, d: f64| ((c + 0.5) / (d - c + 0.5)).ln();
+    let mut t2 = 0.0;
+    for (&c, &d) in counts.iter().zip(dens) {
+        if !c.is_nan() {
+            let z = logit(c, d);
+            t2 += (z - zbar) * (z - zbar);
+        }
+    }
+    t2 /= k;
+    for ((r, &c), &d) in row.iter_mut().zip(counts).zip(dens) {
+        if c.is_nan() {
+            continue;
+        }
+        let z = logit(c, d);
+        let s2 = 1.0 / (c + 0.5) + 1.0 / (d - c + 0.5);
+        let w = if t2 > 0.0 {
+            (1.0 / s2) / (1.0 / s2 + 1.0 / t2)
+        } else {
+            0.0
+        };
+        let zs = w * z + (1.0 - w) * zbar;
+        *r = scale / (1.0 + (-zs).exp());
+    }
+}

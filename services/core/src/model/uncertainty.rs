@@ -1,0 +1,194 @@
+//! Rank uncertainty by Monte Carlo: [`ModelSpec::score_with_draws`].
+
+use serde::{Deserialize, Serialize};
+
+use super::{IndicatorTable, ModelError, ModelSpec, ScoreTable};
+use crate::kernel::draws::rank_draws;
+use crate::kernel::leaves::prepare;
+use crate::transform::top_quantile_max_rank;
+
+/// Default k of `p_top_k` in [`ModelSpec::score_with_draws`].
+pub const DEFAULT_TOP_K: u32 = 10;
+
+/// Options of a Monte Carlo run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DrawOptions {
+    /// Number of draws (1..=100,000).
+    pub draws: u32,
+    /// Seed; the same seed gives the same output, bit for bit, on any number of threads.
+    pub seed: u64,
+    /// k of `p_top_k` (≥ 1).
+    pub top_k: u32,
+}
+
+/// Point scores with rank uncertainty.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UncertainScoreTable {
+    /// The deterministic scores, ranks, deciles and contributions (as [`ModelSpec::score`]).
+    pub scores: ScoreTable,
+    /// One entry per row of `scores`, same order.
+    pub uncertainty: Vec<RankUncertainty>,
+    /// Draws run.
+    pub draws: u32,
+    /// Seed used.
+    pub seed: u64,
+    /// k of `p_top_k`.
+    pub top_k: u32,
+    /// Ranks up to this one are decile 1 (PHE rule for the number of scored areas); `None` when
+    /// fewer than 10 areas are scored.
+    pub top_decile_max_rank: Option<u32>,
+}
+
+/// The rank distribution of one area over the draws.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RankUncertainty {
+    /// The area's code.
+    pub area_code: String,
+    /// Median rank over the draws (`None` when the area is not scored).
+    pub rank_median: Option<u32>,
+    /// Lower end of the 90 % rank interval: the 5 % quantile of the draws' ranks, lowered to the
+    /// point rank if that is smaller (see `interval_widened`).
+    pub rank_p05: Option<u32>,
+    /// Upper end of the 90 % rank interval: the 95 % quantile, raised to the point rank if that
+    /// is larger.
+    pub rank_p95: Option<u32>,
+    /// Share of draws in which the area ranks in the top k (rank ≤ k).
+    pub p_top_k: Option<f64>,
+    /// Share of draws in which the area is in decile 1 (rank ≤ `top_decile_max_rank`).
+    pub p_top_decile: Option<f64>,
+    /// Areas with the same group are statistically indistinguishable (see
+    /// [`ModelSpec::score_with_draws`]); 1 is the group of rank 1.
+    pub tie_group: Option<u32>,
+    /// True when the point rank lay outside the draws' 5–95 % interval and the interval was
+    /// widened to include it (this happens when precise and noisy areas have close values).
+    pub interval_widened: bool,
+}
+
+/// The inverse-ECDF quantile (R type 1) of sorted ranks: the smallest rank r with at least a
+/// share q of the draws ≤ r.
+fn quantile_sorted(sorted: &[u32], q: f64) -> u32 {
+    let n = sorted.len();
+    let idx = ((q * n as f64).ceil() as usize).clamp(1, n) - 1;
+    sorted[idx]
+}
+
+impl ModelSpec {
+    /// Scores `input` and measures how sure each rank is, by Monte Carlo with `draws` draws and
+    /// the given `seed` (k of `p_top_k` = [`DEFAULT_TOP_K`]); see
+    /// [`ModelSpec::score_with_uncertainty`].
+    pub fn score_with_draws(
+        &self,
+        input: &IndicatorTable,
+        draws: u32,
+        seed: u64,
+    ) -> Result<UncertainScoreTable, ModelError> {
+        self.score_with_uncertainty(
+            input,
+            &DrawOptions {
+                draws,
+                seed,
+                top_k: DEFAULT_TOP_K,
+            },
+        )
+    }
+
+    /// Scores `input` and measures how sure each rank is.
+    ///
+    /// Each draw re-draws every indicator of every area from its sampling distribution (binomial
+    /// for proportions, Poisson for rates and counts, normal for values with a supplied standard
+    /// error; method and error bound in [`crate::kernel`]'s `draws` module), re-runs the whole
+    /// model and ranks the scores (1 = highest, ties by area code). Per area:
+    /// - `rank_median`, `rank_p05`, `rank_p95`: quantiles of its draw ranks (inverse ECDF, R type
+    ///   1), the interval widened to contain the point rank when it does not;
+    /// - `p_top_k`, `p_top_decile`: shares of draws with rank ≤ k and rank in decile 1 (the sum
+    ///   of `p_top_k` over areas is exactly k when at least k areas are scored);
+    /// - `tie_group`: areas in point-rank order are grouped greedily — an area joins the current
+    ///   group when its `rank_p05` is at most the `rank_p95` of the group's first area, i.e. its
+    ///   interval overlaps the leader's, otherwise it starts a new group. Areas in one group
+    ///   cannot be told apart at the 90 % level.
+    ///
+    /// Same input, model and seed give bit-identical output on any number of threads.
+    pub fn score_with_uncertainty(
+        &self,
+        input: &IndicatorTable,
+        opts: &DrawOptions,
+    ) -> Result<UncertainScoreTable, ModelError> {
+        if opts.draws == 0 || opts.draws > 100_000 {
+            return Err(ModelError::InvalidArgument {
+                argument: "draws".to_owned(),
+                message: format!("must be between 1 and 100000 (got {})", opts.draws),
+            });
+        }
+        if opts.top_k == 0 {
+            return Err(ModelError::InvalidArgument {
+                argument: "top_k".to_owned(),
+                message: "must be at least 1".to_owned(),
+            });
+        }
+        let scores = self.score(input)?;
+        let prep = prepare(self, input)?;
+        let ranks = rank_draws(&self.plan, &prep, opts.draws, opts.seed);
+        let n_scored = scores.rows.iter().filter(|r| r.score.is_some()).count();
+        let top_decile = top_quantile_max_rank(n_scored, 10);
+        let mut uncertainty: Vec<RankUncertainty> = Vec::with_capacity(prep.n);
+        let mut col: Vec<u32> = Vec::with_capacity(opts.draws as usize);
+        for (a, row) in scores.rows.iter().enumerate() {
+            col.clear();
+            col.extend(ranks.column(a).iter().copied().filter(|&r| r > 0));
+            if row.rank.is_none() || col.is_empty() {
+                uncertainty.push(RankUncertainty {
+                    area_code: row.area_code.clone(),
+                    rank_median: None,
+                    rank_p05: None,
+                    rank_p95: None,
+                    p_top_k: None,
+                    p_top_decile: None,
+                    tie_group: None,
+                    interval_widened: false,
+                });
+                continue;
+            }
+            col.sort_unstable();
+            let d = col.len() as f64;
+            let point = row.rank.unwrap_or(0);
+            let (q05, q95) = (quantile_sorted(&col, 0.05), quantile_sorted(&col, 0.95));
+            let top = |t: u32| col.iter().filter(|&&r| r <= t).count() as f64 / d;
+            uncertainty.push(RankUncertainty {
+                area_code: row.area_code.clone(),
+                rank_median: Some(quantile_sorted(&col, 0.5)),
+                rank_p05: Some(q05.min(point)),
+                rank_p95: Some(q95.max(point)),
+                p_top_k: Some(top(opts.top_k)),
+                p_top_decile: top_decile.map(top),
+                tie_group: None,
+                interval_widened: point < q05 || point > q95,
+            });
+        }
+        // Tie groups in point-rank order.
+        let mut order: Vec<usize> = (0..scores.rows.len())
+            .filter(|&a| scores.rows[a].rank.is_some() && uncertainty[a].rank_p05.is_some())
+            .collect();
+        order.sort_by_key(|&a| scores.rows[a].rank);
+        let mut group = 0u32;
+        let mut leader_hi = 0u32;
+        for &a in &order {
+            let (lo, hi) = (
+                uncertainty[a].rank_p05.unwrap_or(0),
+                uncertainty[a].rank_p95.unwrap_or(0),
+            );
+            if group == 0 || lo > leader_hi {
+                group += 1;
+                leader_hi = hi;
+            }
+            uncertainty[a].tie_group = Some(group);
+        }
+        Ok(UncertainScoreTable {
+            scores,
+            uncertainty,
+            draws: opts.draws,
+            seed: opts.seed,
+            top_k: opts.top_k,
+            top_decile_max_rank: top_decile,
+        })
+    }
+}
