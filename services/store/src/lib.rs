@@ -32,7 +32,9 @@ use sha2::{Digest, Sha256};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
-pub use rows::{AreaRow, DataVersion, DatasetRow, NewArea, NewDataset, NewRun, ObservationValue};
+pub use rows::{
+    AreaRow, DataVersion, DatasetDone, DatasetRow, NewArea, NewDataset, NewRun, ObservationValue,
+};
 pub use tx::StoreTx;
 
 /// Errors of the store. Database causes are kept as sources for logging; callers map them to an

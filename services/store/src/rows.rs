@@ -110,6 +110,21 @@ pub struct NewDataset {
     pub imported_by: String,
 }
 
+/// What an import found, recorded when its dataset is activated.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DatasetDone {
+    /// Periods covered, comma-separated.
+    pub periods: String,
+    /// Observations stored.
+    pub row_count: i64,
+    /// Of which missing or suppressed.
+    pub missing_count: i64,
+    /// StatBank table id, if detected while reading.
+    pub table_id: Option<String>,
+    /// StatBank presentation, if detected while reading.
+    pub presentation: Option<String>,
+}
+
 /// One whole-population value of an indicator for an area and period.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct ObservationValue {

@@ -3,7 +3,7 @@
 use lighed_core::obs::Observation;
 use sqlx::{Postgres, QueryBuilder, Sqlite, Transaction};
 
-use crate::rows::{NewArea, NewDataset};
+use crate::rows::{DatasetDone, NewArea, NewDataset};
 use crate::{Pool, Result, StoreError, now_rfc3339};
 
 /// Rows per multi-row INSERT: 10 parameters a row stays far below SQLite's 32,766 and
@@ -137,23 +137,20 @@ impl StoreTx {
         Ok(())
     }
 
-    /// Marks a `loading` dataset `active` with its summary figures.
-    pub async fn activate_dataset(
-        &mut self,
-        id: i64,
-        periods: &str,
-        row_count: i64,
-        missing_count: i64,
-    ) -> Result<()> {
+    /// Marks a `loading` dataset `active` with what the reader found.
+    pub async fn activate_dataset(&mut self, id: i64, done: &DatasetDone) -> Result<()> {
         let n = on_tx!(&mut self.inner, t => {
             sqlx::query(
-                "UPDATE datasets SET status = 'active', periods = $2, row_count = $3, missing_count = $4 \
+                "UPDATE datasets SET status = 'active', periods = $2, row_count = $3, missing_count = $4, \
+                 table_id = COALESCE($5, table_id), presentation = COALESCE($6, presentation) \
                  WHERE id = $1 AND status = 'loading'",
             )
             .bind(id)
-            .bind(periods)
-            .bind(row_count)
-            .bind(missing_count)
+            .bind(&done.periods)
+            .bind(done.row_count)
+            .bind(done.missing_count)
+            .bind(done.table_id.as_deref())
+            .bind(done.presentation.as_deref())
             .execute(&mut **t)
             .await?
             .rows_affected()

@@ -1,0 +1,403 @@
+//! The rank use case, shared by the gRPC API and the CLI: validate the request, read the latest
+//! values of the model's indicators for a level, score every area of the level in the region,
+//! restrict to the scope, re-rank within it, record the run.
+
+use std::collections::BTreeMap;
+
+use lighed_core::geo::Level;
+use lighed_core::model::{AreaScore, Contribution, IndicatorColumn, IndicatorTable, rerank};
+use lighed_store::{AreaRow, NewRun};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// Largest accepted `top_n`.
+pub const MAX_TOP_N: u32 = 10_000;
+
+/// Where a ranking is restricted to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScopeRequest {
+    /// The whole region.
+    Region,
+    /// A health council, by code (`SR-VEST`) or id (`vest`), case-insensitive.
+    Council(String),
+    /// A municipality, by code (`657`).
+    Municipality(String),
+}
+
+/// A rank request as it arrives (unvalidated).
+#[derive(Debug, Clone)]
+pub struct RankRequest {
+    /// Model name; `None` or empty = the default model.
+    pub model: Option<String>,
+    /// Level name.
+    pub level: String,
+    /// Scope.
+    pub scope: ScopeRequest,
+    /// How many areas to return; `None` = all.
+    pub top_n: Option<u32>,
+}
+
+/// Who asks and through which door (recorded with every run).
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The principal (authenticated token name, or `cli:<user>`).
+    pub principal: String,
+    /// `grpc` or `cli`.
+    pub channel: &'static str,
+}
+
+/// One reason: an indicator contribution in plain words.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Reason {
+    /// Indicator id.
+    pub indicator: String,
+    /// Indicator label.
+    pub label: String,
+    /// The area's value.
+    pub value: Option<f64>,
+    /// The regional value.
+    pub reference: Option<f64>,
+    /// Display unit.
+    pub unit: String,
+    /// Additive share of the score.
+    pub contribution: f64,
+    /// Plain words.
+    pub text: String,
+}
+
+/// One ranked area.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RankedRow {
+    /// Area code.
+    pub area_code: String,
+    /// Area name.
+    pub area_name: String,
+    /// Level.
+    pub level: String,
+    /// Score (higher = more need).
+    pub score: Option<f64>,
+    /// Rank within the scope (1 = highest need).
+    pub rank: Option<u32>,
+    /// Rank within the region.
+    pub region_rank: Option<u32>,
+    /// Regional decile (1 = highest need).
+    pub decile: Option<u8>,
+    /// Latest population.
+    pub population: Option<i64>,
+    /// The three largest contributions.
+    pub reasons: Vec<Reason>,
+    /// Note (missing indicators, why not scored).
+    pub note: Option<String>,
+}
+
+/// A ranking with its provenance.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Ranking {
+    /// Model name.
+    pub model: String,
+    /// Model version.
+    pub model_version: String,
+    /// Data version (digest of the active datasets).
+    pub data_version: String,
+    /// Level ranked.
+    pub level: String,
+    /// Scope as recorded (`region`, `council:SR-VEST`, `municipality:657`).
+    pub scope: String,
+    /// The period used for each indicator (latest available at this level).
+    pub periods: BTreeMap<String, String>,
+    /// Areas in scope before `top_n`.
+    pub total_in_scope: u32,
+    /// The ranked rows, rank 1 first; unscored areas last, by code.
+    pub rows: Vec<RankedRow>,
+    /// The recorded run.
+    pub run_id: i64,
+}
+
+/// Validates `req`, computes the ranking and records the run.
+pub async fn rank(
+    state: &AppState,
+    req: &RankRequest,
+    caller: &Caller,
+) -> Result<Ranking, AppError> {
+    let level: Level = req
+        .level
+        .parse()
+        .map_err(|e: lighed_core::geo::UnknownLevel| AppError::invalid("level", e.to_string()))?;
+    let model_name = match req.model.as_deref() {
+        None | Some("") => state.catalog.default_model().to_owned(),
+        Some(m) => m.to_owned(),
+    };
+    let model = state.catalog.get(&model_name).ok_or_else(|| {
+        let known: Vec<&str> = state.catalog.models().iter().map(|m| m.name()).collect();
+        AppError::invalid(
+            "model",
+            format!(
+                "unknown model '{model_name}'; known models: {}",
+                known.join(", ")
+            ),
+        )
+    })?;
+    if !model.levels().contains(&level) {
+        let levels: Vec<&str> = model.levels().iter().map(|l| l.as_str()).collect();
+        return Err(AppError::invalid(
+            "level",
+            format!(
+                "model '{}' does not rank level '{}'; it ranks: {}",
+                model.name(),
+                level,
+                levels.join(", ")
+            ),
+        ));
+    }
+    if let Some(n) = req.top_n
+        && !(1..=MAX_TOP_N).contains(&n)
+    {
+        return Err(AppError::invalid(
+            "top_n",
+            format!("must be between 1 and {MAX_TOP_N}, got {n}"),
+        ));
+    }
+    let scope = resolve_scope(state, &req.scope).await?;
+
+    let areas = state.store.areas(Some(level)).await?;
+    let data_version = state.store.data_version().await?;
+    let values = state.store.level_values(level).await?;
+
+    // The latest period of each indicator at this level, and its values.
+    let wanted: Vec<&str> = model.indicators().iter().map(|i| i.id.as_str()).collect();
+    let mut periods: BTreeMap<String, String> = BTreeMap::new();
+    for v in &values {
+        if wanted.contains(&v.indicator.as_str()) {
+            let p = periods.entry(v.indicator.clone()).or_default();
+            if v.period > *p {
+                *p = v.period.clone();
+            }
+        }
+    }
+    let index: BTreeMap<&str, usize> = areas
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (a.code.as_str(), i))
+        .collect();
+    let mut columns: Vec<IndicatorColumn> = wanted
+        .iter()
+        .map(|id| IndicatorColumn {
+            indicator: (*id).to_owned(),
+            numerator: vec![None; areas.len()],
+            denominator: vec![None; areas.len()],
+        })
+        .collect();
+    // Rows are ordered by dataset id within a key, so a newer dataset overrides an older one.
+    for v in &values {
+        let Some(col) = wanted.iter().position(|w| *w == v.indicator) else {
+            continue;
+        };
+        if periods.get(&v.indicator) != Some(&v.period) {
+            continue;
+        }
+        if let Some(&row) = index.get(v.area_code.as_str()) {
+            columns[col].numerator[row] = v.numerator;
+            columns[col].denominator[row] = v.denominator;
+        }
+    }
+    let table = IndicatorTable {
+        area_codes: areas.iter().map(|a| a.code.clone()).collect(),
+        columns,
+    };
+    let scored = model.score(&table).map_err(|e| {
+        AppError::Internal(format!("model {} failed on stored data: {e}", model.name()))
+    })?;
+
+    let mut in_scope: Vec<(AreaScore, &AreaRow)> = scored
+        .rows
+        .into_iter()
+        .zip(areas.iter())
+        .filter(|(_, a)| scope.contains(a))
+        .collect();
+    let region_ranks: Vec<Option<u32>> = in_scope.iter().map(|(s, _)| s.rank).collect();
+    let mut scores: Vec<AreaScore> = in_scope.iter().map(|(s, _)| s.clone()).collect();
+    rerank(&mut scores);
+    for ((slot, _), s) in in_scope.iter_mut().zip(scores) {
+        *slot = s;
+    }
+    let mut rows: Vec<RankedRow> = in_scope
+        .iter()
+        .zip(region_ranks)
+        .map(|((s, a), region_rank)| RankedRow {
+            area_code: a.code.clone(),
+            area_name: a.name.clone(),
+            level: a.level.clone(),
+            score: s.score,
+            rank: s.rank,
+            region_rank,
+            decile: s.decile,
+            population: a.population,
+            reasons: largest_contributions(&s.contributions)
+                .into_iter()
+                .map(|c| reason(c, model))
+                .collect(),
+            note: s.note.clone(),
+        })
+        .collect();
+    rows.sort_by(|a, b| match (a.rank, b.rank) {
+        (Some(x), Some(y)) => x.cmp(&y),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => a.area_code.cmp(&b.area_code),
+    });
+    let total_in_scope = u32::try_from(rows.len()).unwrap_or(u32::MAX);
+    if let Some(n) = req.top_n {
+        rows.truncate(n as usize);
+    }
+
+    let mut ranking = Ranking {
+        model: model.name().to_owned(),
+        model_version: model.version().to_owned(),
+        data_version: data_version.version.clone(),
+        level: level.as_str().to_owned(),
+        scope: scope.label(),
+        periods,
+        total_in_scope,
+        rows,
+        run_id: 0,
+    };
+    let digest = hex::encode(Sha256::digest(
+        serde_json::to_vec(&ranking.rows).map_err(|e| AppError::Internal(e.to_string()))?,
+    ));
+    ranking.run_id = state
+        .store
+        .record_run(&NewRun {
+            model_name: ranking.model.clone(),
+            model_version: ranking.model_version.clone(),
+            level: ranking.level.clone(),
+            scope: ranking.scope.clone(),
+            data_version: data_version.version,
+            dataset_ids: data_version_ids(&data_version.dataset_ids),
+            requested_by: caller.principal.clone(),
+            channel: caller.channel.to_owned(),
+            row_count: i64::from(total_in_scope),
+            result_sha256: digest,
+        })
+        .await?;
+    tracing::info!(model = %ranking.model, level = %ranking.level, scope = %ranking.scope, data_version = %ranking.data_version, run_id = ranking.run_id, "ranked areas");
+    Ok(ranking)
+}
+
+/// The three largest contributions (most need first; ties by indicator id). For a high-need area
+/// these are what pushes it up; for a low-need area, what pushes it down least.
+fn largest_contributions(cs: &[Contribution]) -> Vec<&Contribution> {
+    let mut v: Vec<&Contribution> = cs.iter().collect();
+    v.sort_by(|a, b| {
+        b.contribution
+            .total_cmp(&a.contribution)
+            .then_with(|| a.indicator.cmp(&b.indicator))
+    });
+    v.truncate(3);
+    v
+}
+
+fn data_version_ids(ids: &[i64]) -> String {
+    ids.iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn reason(c: &Contribution, model: &lighed_core::model::ModelSpec) -> Reason {
+    let unit = model
+        .indicators()
+        .iter()
+        .find(|i| i.id == c.indicator)
+        .map(|i| i.unit.clone())
+        .unwrap_or_default();
+    Reason {
+        indicator: c.indicator.clone(),
+        label: c.label.clone(),
+        value: c.value,
+        reference: c.reference,
+        unit,
+        contribution: c.contribution,
+        text: c.reason.clone(),
+    }
+}
+
+/// A validated scope.
+#[derive(Debug, Clone)]
+enum Scope {
+    Region,
+    Council(String),
+    Municipality(String),
+}
+
+impl Scope {
+    fn contains(&self, a: &AreaRow) -> bool {
+        match self {
+            Scope::Region => true,
+            Scope::Council(c) => a.council_code.as_deref() == Some(c),
+            Scope::Municipality(m) => a.municipality_code.as_deref() == Some(m),
+        }
+    }
+
+    fn label(&self) -> String {
+        match self {
+            Scope::Region => "region".into(),
+            Scope::Council(c) => format!("council:{c}"),
+            Scope::Municipality(m) => format!("municipality:{m}"),
+        }
+    }
+}
+
+async fn resolve_scope(state: &AppState, scope: &ScopeRequest) -> Result<Scope, AppError> {
+    match scope {
+        ScopeRequest::Region => Ok(Scope::Region),
+        ScopeRequest::Council(name) => {
+            let name = name.trim();
+            if name.is_empty() {
+                return Err(AppError::invalid("council", "must not be empty"));
+            }
+            let councils = state.store.areas(Some(Level::Council)).await?;
+            councils
+                .iter()
+                .find(|c| {
+                    c.code.eq_ignore_ascii_case(name)
+                        || c.alias
+                            .as_deref()
+                            .is_some_and(|a| a.eq_ignore_ascii_case(name))
+                        || c.name.eq_ignore_ascii_case(name)
+                })
+                .map(|c| Scope::Council(c.code.clone()))
+                .ok_or_else(|| {
+                    let known: Vec<String> = councils
+                        .iter()
+                        .map(|c| format!("{} ({})", c.alias.as_deref().unwrap_or(&c.code), c.name))
+                        .collect();
+                    AppError::not_found(
+                        "council",
+                        format!("no health council '{name}'; known: {}", known.join(", ")),
+                    )
+                })
+        }
+        ScopeRequest::Municipality(code) => {
+            let code = code.trim();
+            if code.is_empty() {
+                return Err(AppError::invalid("municipality", "must not be empty"));
+            }
+            match state.store.area(code).await? {
+                Some(a) if a.level() == Some(Level::Municipality) => {
+                    Ok(Scope::Municipality(a.code))
+                }
+                Some(a) => Err(AppError::invalid(
+                    "municipality",
+                    format!("area {code} is a {}, not a municipality", a.level),
+                )),
+                None => Err(AppError::not_found(
+                    "municipality",
+                    format!("no municipality with code '{code}' in the region"),
+                )),
+            }
+        }
+    }
+}
