@@ -1,0 +1,451 @@
+//! The solve driver: heuristic, bounds, and (when asked or when it fits) an exact solve; plus
+//! brute-force enumeration for tiny instances and tests.
+
+use std::time::{Duration, Instant};
+
+use crate::bnb::{self, integral};
+use crate::bound::{Fixing, Subgradient, lagrangian, submodular_bound};
+use crate::error::{Constraint, PlanError};
+use crate::eval::{Context, Evaluation, evaluate};
+use crate::greedy::{greedy, local_search};
+use crate::milp::{self, LpOutcome, MilpLimits};
+use crate::plan::{Plan, Quality, SolverUsed, build_plan, relative_gap};
+use crate::problem::{Limit, Objective, ValidProblem};
+
+/// The time budget `auto` gives the exact search when no time limit is set: 10 s.
+pub const AUTO_DEFAULT_BUDGET: Duration = Duration::from_secs(10);
+
+/// Which solver to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SolverChoice {
+    /// Heuristic first; stop if its bound proves it optimal; otherwise the exact search within
+    /// the time limit (default [`AUTO_DEFAULT_BUDGET`]), keeping the best plan found.
+    #[default]
+    Auto,
+    /// The exact search, to completion unless a time limit is set (then as `Auto`, but always
+    /// searching).
+    Exact,
+    /// Greedy (+ local search) with a bound; never the exact search.
+    Heuristic,
+}
+
+/// Which exact method `Exact`/`Auto` use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ExactEngine {
+    /// The MILP with microlp when it is within [`MilpLimits`], the Lagrangian branch and bound
+    /// otherwise.
+    #[default]
+    Auto,
+    /// Always the MILP with microlp (no time limit inside microlp: use on bounded instances).
+    Milp,
+    /// Always the Lagrangian branch and bound (honours the time limit).
+    BranchAndBound,
+}
+
+/// Options of [`solve`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct SolveOptions {
+    /// Which solver.
+    pub solver: SolverChoice,
+    /// Wall-clock limit for the whole solve (checked between steps: the greedy always completes;
+    /// local search and branch and bound stop at the limit).
+    pub time_limit: Option<Duration>,
+    /// Run local-search swaps after the greedy (default true).
+    pub local_search: bool,
+    /// Which exact method.
+    pub exact_engine: ExactEngine,
+    /// Size limits for the MILP.
+    pub milp_limits: MilpLimits,
+    /// Most branch-and-bound nodes (a memory guard).
+    pub max_nodes: usize,
+}
+
+impl Default for SolveOptions {
+    fn default() -> Self {
+        SolveOptions {
+            solver: SolverChoice::Auto,
+            time_limit: None,
+            local_search: true,
+            exact_engine: ExactEngine::Auto,
+            milp_limits: MilpLimits::default(),
+            max_nodes: 200_000,
+        }
+    }
+}
+
+/// Names of the active constraint families, for infeasibility messages.
+fn active_constraints(p: &ValidProblem) -> String {
+    let mut v: Vec<&str> = Vec::new();
+    match p.limit {
+        Some(Limit::Open(_)) => v.push("open"),
+        Some(Limit::Budget(_)) => v.push("budget"),
+        None => {}
+    }
+    if p.required.iter().any(|&r| r) {
+        v.push("required sites");
+    }
+    if p.has_council_budget() {
+        v.push("council budgets");
+    }
+    if p.floor.iter().any(Option::is_some) {
+        v.push("council floors");
+    }
+    if p.cap.iter().any(Option::is_some) {
+        v.push("council caps");
+    }
+    if p.has_capacity() {
+        v.push("capacities");
+    }
+    match p.objective {
+        Objective::SetCover => v.push("cover every demand point"),
+        Objective::Median => v.push("every demand point reaches an open site"),
+        Objective::Coverage => {}
+    }
+    v.join(", ")
+}
+
+fn key(p: &ValidProblem, v: f64) -> f64 {
+    if p.objective.maximises() { v } else { -v }
+}
+
+/// The tighter of two bounds (in objective units).
+fn tighter(p: &ValidProblem, a: f64, b: f64) -> f64 {
+    if p.objective.maximises() {
+        a.min(b)
+    } else {
+        a.max(b)
+    }
+}
+
+/// Rounds a bound of an integral objective to the nearest valid integer.
+fn round_bound(p: &ValidProblem, b: f64) -> f64 {
+    if !b.is_finite() || !integral(p) {
+        return b;
+    }
+    if p.objective.maximises() {
+        (b + 1e-9 * (1.0 + b.abs())).floor()
+    } else {
+        (b - 1e-9 * (1.0 + b.abs())).ceil()
+    }
+}
+
+/// Whether `bound` proves `value` optimal.
+fn bound_proves(p: &ValidProblem, value: f64, bound: f64) -> bool {
+    let (lo, hi) = if p.objective.maximises() {
+        (value, bound)
+    } else {
+        (bound, value)
+    };
+    if integral(p) {
+        hi <= lo + 0.5
+    } else {
+        hi - lo <= bnb::REL_TOL * value.abs().max(1.0)
+    }
+}
+
+/// Plans a deployment.
+///
+/// Runs the lazy greedy and local search, bounds the optimum (Lagrangian; with capacities also
+/// the submodular bound; the LP relaxation when the model is within the MILP limits), and then,
+/// per `options.solver`, the exact search. The returned plan says which solver produced it, its
+/// bounds and gap, and whether it is proven optimal.
+///
+/// # Errors
+/// [`PlanError::Infeasible`] when no plan meets the constraints (proven by the exact search),
+/// [`PlanError::NoFeasiblePlanFound`] when the heuristic found none and the exact search did not
+/// finish, [`PlanError::Backend`] if microlp fails.
+pub fn solve(problem: &ValidProblem, options: &SolveOptions) -> Result<Plan, PlanError> {
+    let start = Instant::now();
+    let p = problem;
+    let ctx = Context::new(p);
+    let deadline = options.time_limit.map(|t| start + t);
+
+    // 1. Heuristic.
+    let mut search = greedy(&ctx);
+    let greedy_open = search.open_sorted();
+    let greedy_eval = evaluate(&ctx, &greedy_open)?;
+    let greedy_value = greedy_eval.feasible().then_some(greedy_eval.value);
+    let mut heuristic = if options.local_search {
+        local_search(&mut search, deadline);
+        SolverUsed::GreedySwap
+    } else {
+        SolverUsed::Greedy
+    };
+    let h_open = search.open_sorted();
+    let h_eval = evaluate(&ctx, &h_open)?;
+    let mut best: Option<(Vec<usize>, Evaluation)> = None;
+    let violation = h_eval.violation.clone();
+    if h_eval.feasible() {
+        best = Some((h_open, h_eval));
+    } else if greedy_eval.feasible() {
+        // Local search only accepts improvements, but keep the greedy plan if it was feasible.
+        best = Some((greedy_open, greedy_eval));
+        heuristic = SolverUsed::Greedy;
+    }
+    // Step target for the subgradient: the plan value (or the heuristic score when infeasible).
+    let target = best
+        .as_ref()
+        .map_or(h_value_fallback(p, &search), |(_, e)| e.value);
+
+    // 2. Bounds.
+    let mut notes: Vec<String> = Vec::new();
+    let mut bound = if p.objective.maximises() {
+        f64::INFINITY
+    } else {
+        f64::NEG_INFINITY
+    };
+    if let Some(l) = lagrangian(p, &Fixing::root(p), target, None, Subgradient::ROOT) {
+        bound = l.bound;
+        notes.push("Lagrangian bound".into());
+    }
+    if p.objective == Objective::Coverage && p.has_capacity() {
+        let sb = submodular_bound(&mut search);
+        if sb < bound {
+            bound = sb;
+        }
+        notes.push("submodular bound".into());
+    }
+    bound = round_bound(p, bound);
+    let fits = milp::fits(p, &options.milp_limits);
+    let proven_by = |bound: f64, best: &Option<(Vec<usize>, Evaluation)>| {
+        best.as_ref()
+            .is_some_and(|(_, e)| bound_proves(p, e.value, bound))
+    };
+    // The Lagrangian bound drops capacities, council floors, caps and budgets; with those the LP
+    // relaxation is tighter, so compute it when the model is small enough.
+    if !proven_by(bound, &best) && fits && p.has_side_constraints() {
+        match milp::solve_model(p, true)? {
+            LpOutcome::Optimal { objective, .. } => {
+                bound = round_bound(p, tighter(p, bound, objective));
+                notes.push("LP relaxation (microlp)".into());
+            }
+            LpOutcome::Infeasible => {
+                return Err(PlanError::Infeasible(Constraint::Combination {
+                    active: active_constraints(p),
+                }));
+            }
+        }
+    }
+    let proven_by_bound = proven_by(bound, &best);
+    let run_exact = match options.solver {
+        SolverChoice::Heuristic => false,
+        SolverChoice::Auto => !proven_by_bound,
+        SolverChoice::Exact => true,
+    };
+    let mut solver = heuristic;
+    let mut proven = proven_by_bound;
+    let mut nodes = 0usize;
+    if proven_by_bound {
+        notes.push("bound meets the plan: optimal".into());
+    }
+    if run_exact {
+        let use_milp = match options.exact_engine {
+            ExactEngine::Milp => true,
+            ExactEngine::BranchAndBound => false,
+            // microlp handles the side constraints in the relaxation itself; without them the
+            // Lagrangian branch and bound is faster and has a deadline.
+            ExactEngine::Auto => fits && p.has_side_constraints(),
+        };
+        if use_milp {
+            match milp::solve_model(p, false)? {
+                LpOutcome::Infeasible => {
+                    return Err(PlanError::Infeasible(Constraint::Combination {
+                        active: active_constraints(p),
+                    }));
+                }
+                LpOutcome::Optimal { objective, y } => {
+                    let open = milp::open_from_y(&y);
+                    let e = evaluate(&ctx, &open)?;
+                    if e.feasible() {
+                        let better = best
+                            .as_ref()
+                            .is_none_or(|(_, b)| key(p, e.value) >= key(p, b.value));
+                        if better {
+                            best = Some((open, e));
+                            solver = SolverUsed::MilpMicrolp;
+                        }
+                        bound = round_bound(p, objective);
+                        proven = true;
+                        notes.push("exact MILP (microlp)".into());
+                    } else {
+                        notes.push(format!(
+                            "MILP solution failed the exact check ({}); kept the heuristic",
+                            e.violation.unwrap_or_default()
+                        ));
+                    }
+                }
+            }
+        } else {
+            let dl = match (options.solver, deadline) {
+                (_, Some(d)) => Some(d),
+                (SolverChoice::Auto, None) => Some(start + AUTO_DEFAULT_BUDGET),
+                _ => None,
+            };
+            let before = best.as_ref().map(|(o, _)| o.clone());
+            let out = bnb::branch_and_bound(&ctx, best.take(), target, dl, options.max_nodes)?;
+            nodes = out.nodes;
+            best = out.best;
+            if best.as_ref().map(|(o, _)| o.clone()) != before {
+                solver = SolverUsed::LagrangianBnb;
+            }
+            if out.complete {
+                proven = true;
+                solver = SolverUsed::LagrangianBnb;
+                notes.push(format!(
+                    "Lagrangian branch and bound complete ({nodes} nodes)"
+                ));
+                if let Some((_, e)) = &best {
+                    bound = e.value;
+                }
+            } else {
+                bound = tighter(p, bound, out.bound);
+                let why = if dl.is_some_and(|d| Instant::now() >= d) {
+                    "time limit"
+                } else {
+                    "node limit"
+                };
+                notes.push(format!(
+                    "Lagrangian branch and bound stopped by the {why} after {nodes} nodes"
+                ));
+                if best
+                    .as_ref()
+                    .is_some_and(|(_, e)| bound_proves(p, e.value, bound))
+                {
+                    proven = true;
+                }
+            }
+            if out.complete && best.is_none() {
+                return Err(PlanError::Infeasible(Constraint::Combination {
+                    active: active_constraints(p),
+                }));
+            }
+        }
+    }
+    let Some((open, eval)) = best else {
+        return Err(PlanError::NoFeasiblePlanFound {
+            violated: violation.unwrap_or_else(|| active_constraints(p)),
+        });
+    };
+    if !proven {
+        let (lo, hi) = if p.objective.maximises() {
+            (eval.value, bound)
+        } else {
+            (bound, eval.value)
+        };
+        notes.push(format!("gap {:.3e}", relative_gap(lo, hi)));
+    }
+    build_plan(
+        &ctx,
+        &open,
+        &eval,
+        Quality {
+            bound,
+            proven,
+            solver,
+            note: notes.join("; "),
+            greedy_value,
+            nodes,
+        },
+    )
+}
+
+/// Score of an infeasible heuristic state in objective units (step target only).
+fn h_value_fallback(p: &ValidProblem, s: &crate::eval::Search<'_, '_>) -> f64 {
+    match p.objective {
+        Objective::Coverage => s.score(),
+        Objective::Median => -s.score(),
+        Objective::SetCover => s.open_list.len() as f64,
+    }
+}
+
+/// Solves by enumerating every feasible set of open sites, keeping the best (the first in
+/// lexicographic order among ties). For tests and tiny instances.
+///
+/// `Open(p)`: all subsets of the non-required sites of the remaining size; a budget: all subsets
+/// within the budget; set cover: subsets by increasing size until one covers everything.
+///
+/// # Errors
+/// [`PlanError::TooLarge`] when more than `max_sets` sets would be evaluated;
+/// [`PlanError::Infeasible`] when none is feasible.
+pub fn solve_brute_force(problem: &ValidProblem, max_sets: u64) -> Result<Plan, PlanError> {
+    let p = problem;
+    let ctx = Context::new(p);
+    let required: Vec<usize> = (0..p.n_sites()).filter(|&j| p.required[j]).collect();
+    let free: Vec<usize> = (0..p.n_sites()).filter(|&j| !p.required[j]).collect();
+    let f = free.len();
+    let binom = |n: usize, k: usize| -> u64 {
+        let k = k.min(n - k);
+        let mut r: u128 = 1;
+        for i in 0..k {
+            r = r * (n - i) as u128 / (i + 1) as u128;
+            if r > u64::MAX as u128 {
+                return u64::MAX;
+            }
+        }
+        r as u64
+    };
+    let sizes: Vec<usize> = match (p.objective, p.limit) {
+        (_, Some(Limit::Open(k))) => vec![k - required.len()],
+        _ => (0..=f).collect(),
+    };
+    let total: u64 = sizes
+        .iter()
+        .map(|&k| binom(f, k))
+        .fold(0u64, u64::saturating_add);
+    if total > max_sets {
+        return Err(PlanError::TooLarge(format!(
+            "brute force would enumerate {total} sets (limit {max_sets})"
+        )));
+    }
+    let mut best: Option<(Vec<usize>, Evaluation)> = None;
+    for &k in &sizes {
+        let mut idx: Vec<usize> = (0..k).collect();
+        loop {
+            let mut open: Vec<usize> = required.clone();
+            open.extend(idx.iter().map(|&t| free[t]));
+            open.sort_unstable();
+            let e = evaluate(&ctx, &open)?;
+            if e.feasible()
+                && best
+                    .as_ref()
+                    .is_none_or(|(_, b)| key(p, e.value) > key(p, b.value))
+            {
+                best = Some((open, e));
+            }
+            // Next combination in lexicographic order: bump the rightmost index that can move.
+            let mut t = k;
+            while t > 0 && idx[t - 1] == f - k + (t - 1) {
+                t -= 1;
+            }
+            if t == 0 {
+                break;
+            }
+            idx[t - 1] += 1;
+            for u in t..k {
+                idx[u] = idx[u - 1] + 1;
+            }
+        }
+        if p.objective == Objective::SetCover && best.is_some() {
+            break; // the smallest covering size is optimal
+        }
+    }
+    let Some((open, eval)) = best else {
+        return Err(PlanError::Infeasible(Constraint::Combination {
+            active: active_constraints(p),
+        }));
+    };
+    let bound = eval.value;
+    build_plan(
+        &ctx,
+        &open,
+        &eval,
+        Quality {
+            bound,
+            proven: true,
+            solver: SolverUsed::BruteForce,
+            note: format!("enumerated {total} sets"),
+            greedy_value: None,
+            nodes: 0,
+        },
+    )
+}
