@@ -35,7 +35,7 @@ fn the_example_in_docs_formats_md_parses() {
     let end = start + doc[start..].find("```").unwrap();
     let (obs, s) = read(
         "formats.md",
-        doc[start..end].as_bytes(),
+        &doc.as_bytes()[start..end],
         &ImportOptions::default(),
     )
     .unwrap_or_else(|e| panic!("{e}"));
