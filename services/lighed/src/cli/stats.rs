@@ -978,4 +978,98 @@ mod tests {
                 .contains("r.csv:1:3: missing column \"denominator\"")
         );
     }
+
+    /// METHODS.md §4.3 T5 (PHEindicatormethods `testdata_DSR_ISR.xlsx`): area "small".
+    const SMALL: [u32; 19] = [12, 4, 3, 2, 3, 4, 8, 2, 2, 3, 4, 5, 6, 8, 5, 6, 5, 5, 4];
+    const POP: [u32; 19] = [
+        636, 558, 609, 543, 384, 594, 669, 843, 660, 576, 606, 522, 426, 273, 300, 288, 153, 123, 207,
+    ];
+    const REF_COUNT: [u32; 19] = [
+        10303, 2824, 0, 3615, 3641, 3490, 3789, 3213, 3031, 2771, 3089, 3490, 3595, 4745, 5514, 7125,
+        5694, 6210, 5757,
+    ];
+    const REF_POP: [u32; 19] = [
+        50520, 57173, 60213, 54659, 44345, 50128, 62163, 67423, 62899, 55463, 60479, 49974, 44140,
+        40888, 37239, 30819, 18136, 15325, 13918,
+    ];
+
+    fn age_file(dir: &tempfile::TempDir) -> PathBuf {
+        let mut body = String::from("area,age_band,count,population\n");
+        for b in 0..19 {
+            body.push_str(&format!("small,{},{},{}\n", AGE_BANDS[b], SMALL[b], POP[b]));
+        }
+        for b in 0..19 {
+            let c = if b == 18 { String::new() } else { "0".to_string() };
+            body.push_str(&format!("none,{},{c},{}\n", AGE_BANDS[b], POP[b]));
+        }
+        file(dir, "age.csv", &body)
+    }
+
+    #[test]
+    fn dsr_and_isr_reproduce_t5() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = age_file(&dir);
+        let out = run_ok(&args(StatsMethod::Dsr, &input));
+        let rows: Vec<Vec<&str>> = out.lines().map(|l| l.split(',').collect()).collect();
+        assert_eq!(rows[0].join(","), "area,observed,population,value,lower,upper,confidence,method,note");
+        let v: f64 = rows[1][3].parse().unwrap();
+        assert!((v / 1103.212025300104 - 1.0).abs() < 1e-12);
+        assert_eq!(rows[2][3], "");
+        assert_eq!(rows[2][8], "dsr NA for total count < 10");
+
+        let mut body = String::from("age_band,count,population\n");
+        for b in 0..19 {
+            body.push_str(&format!("{},{},{}\n", AGE_BANDS[b], REF_COUNT[b], REF_POP[b]));
+        }
+        let mut a = args(StatsMethod::Isr, &input);
+        a.reference = Some(file(&dir, "ref.csv", &body));
+        let out = run_ok(&a);
+        let row: Vec<&str> = out.lines().nth(1).unwrap().split(',').collect();
+        let (e, r): (f64, f64) = (row[2].parse().unwrap(), row[3].parse().unwrap());
+        assert!((e / 835.88356123117433 - 1.0).abs() < 1e-12);
+        assert!((r / 0.10886683770400503 - 1.0).abs() < 1e-12);
+        a.rate = true;
+        assert!(run_ok(&a).lines().nth(1).unwrap().contains("Byars"));
+    }
+
+    #[test]
+    fn dsr_rejects_unknown_bands_and_negative_counts() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = file(&dir, "a.csv", "area,age_band,count,population\nA,0-5,1,10\n");
+        assert!(run_err(&args(StatsMethod::Dsr, &p)).contains("a.csv:2:2: unknown age band \"0-5\""));
+        let p = file(&dir, "b.csv", "area,age_band,count,population\nA,0-4,-1,10\n");
+        assert!(run_err(&args(StatsMethod::Dsr, &p)).contains("b.csv:2:3: count -1 is negative"));
+        let p = file(&dir, "c.csv", "area,age_band,count,population\nA,0-4,1,10\n");
+        assert!(run_err(&args(StatsMethod::Dsr, &p)).contains("has no row for age band 5-9"));
+    }
+
+    #[test]
+    fn funnels_quantiles_and_inequality() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = file(&dir, "f.csv", "area,numerator,denominator\nA,35078.488,41980\nB,24803.6256,31824\n");
+        let out = run_ok(&args(StatsMethod::FunnelProportion, &p));
+        assert!(out.starts_with("area,numerator,denominator,lower_2s,upper_2s,lower_3s,upper_3s,significance\n"));
+        assert!(out.contains("High (0.001)") && out.contains("Low (0.001)"));
+        let p = file(&dir, "r.csv", "area,observed,expected\nA,151,106.4429719\nB,0,240.6273499\n");
+        let out = run_ok(&args(StatsMethod::FunnelRatio, &p));
+        assert!(out.contains("A,151,106.4429719,") && out.ends_with("Low (0.001)\n"));
+
+        let p = file(&dir, "q.csv", "area,value\na,3\nb,1\nc,\nd,2\n");
+        let mut a = args(StatsMethod::Quantile, &p);
+        assert!(run_err(&a).contains("--groups"));
+        a.groups = Some(3);
+        a.invert = true;
+        assert_eq!(run_ok(&a), "area,value,quantile\na,3,1\nb,1,3\nc,,\nd,2,2\n");
+        a.format = StatsFormat::Json;
+        let json: serde_json::Value = serde_json::from_str(&run_ok(&a)).unwrap();
+        assert_eq!(json[2]["quantile"], serde_json::Value::Null);
+        assert_eq!(json[0]["quantile"], 1);
+
+        let p = file(&dir, "i.csv", "group,population,value\n1,100,10\n2,100,20\n");
+        let out = run_ok(&args(StatsMethod::Inequality, &p));
+        let row: Vec<&str> = out.lines().nth(1).unwrap().split(',').collect();
+        assert_eq!(row.len(), 8);
+        assert_eq!(row[6], "10");
+        assert_eq!(row[7], "2");
+    }
 }
