@@ -176,7 +176,27 @@ fn normalise(op: &Op, row: &mut [f64], s: &mut Scratch) {
             decimals,
         } => transform::percent_rank_nan(row, *input_decimals, *decimals, &mut s.rank),
         Op::RankNormal { form } => transform::rank_normal_nan(row, *form, &mut s.rank),
-        Op::ExpTransform { constant } => transform::exp_transform_nan(row, *constant, &mut s.rank),
+        Op::ExpTransform {
+            constant,
+            from_rank: false,
+            ..
+        } => transform::exp_transform_nan(row, *constant, &mut s.rank),
+        Op::ExpTransform {
+            constant,
+            from_rank: true,
+            n,
+        } => {
+            let count = row.iter().filter(|x| !x.is_nan()).count() as f64;
+            let nn = n.map_or(count, f64::from);
+            for x in row.iter_mut() {
+                // A rank must be an integer in 1..=N; anything else is treated as missing.
+                *x = if x.is_nan() || *x < 1.0 || *x > nn || x.fract() != 0.0 {
+                    f64::NAN
+                } else {
+                    transform::exp_transform_r((nn - *x + 1.0) / nn, *constant)
+                };
+            }
+        }
         Op::ZScore => {
             let (mut sum, mut cnt) = (0.0, 0usize);
             for &x in row.iter() {

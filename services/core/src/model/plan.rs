@@ -64,8 +64,12 @@ pub(crate) enum Op {
     MinMax,
     Invert,
     Negate,
+    /// `from_rank`: the input is already a rank with 1 = most deprived, and R = (N − rank + 1)/N
+    /// with N = `n` or the number of values.
     ExpTransform {
         constant: f64,
+        from_rank: bool,
+        n: Option<u32>,
     },
     WeightedSum {
         weights: Vec<f64>,
@@ -91,7 +95,10 @@ impl Op {
                 | Op::RankNormal { .. }
                 | Op::ZScore
                 | Op::MinMax
-                | Op::ExpTransform { .. }
+                | Op::ExpTransform {
+                    from_rank: false,
+                    ..
+                }
         )
     }
 

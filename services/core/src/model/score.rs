@@ -234,7 +234,15 @@ pub(crate) fn evaluate(spec: &ModelSpec, input: &IndicatorTable) -> Result<Evalu
                 value,
                 reference: leaf.reference,
                 contribution: if scored { dec[[a, k]] } else { 0.0 },
-                reason: reason(ind, leaf, a, value, excluded, raw_value(k, a), &spec.reference_label),
+                reason: reason(
+                    ind,
+                    leaf,
+                    a,
+                    value,
+                    excluded,
+                    raw_value(k, a),
+                    &spec.reference_label,
+                ),
             });
         }
         contributions.sort_by(|x, y| {

@@ -140,6 +140,10 @@ struct RawStep {
     threshold: Option<Spanned<f64>>,
     #[serde(default)]
     k: Option<Spanned<i64>>,
+    #[serde(default)]
+    from_rank: Option<Spanned<bool>>,
+    #[serde(default)]
+    n: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -833,7 +837,7 @@ fn general_plan(
             "round" => &["decimals"],
             "percent_rank" => &["input_decimals", "decimals"],
             "rank_normal" => &["form"],
-            "exp_transform" => &["constant"],
+            "exp_transform" => &["constant", "from_rank", "n"],
             "weighted_sum" => &["weights", "missing", "min_weight_share", "decimals"],
             "sum" => &["missing", "min_weight_share", "decimals"],
             "flag" => &["cmp", "threshold"],
@@ -874,6 +878,20 @@ fn general_plan(
         {
             return Err(cx.invalid(key("k"), k, format!("op '{op_name}' does not take 'k'")));
         }
+        if let Some(f) = &s.from_rank
+            && op_name != "exp_transform"
+        {
+            return Err(cx.invalid(
+                key("from_rank"),
+                f,
+                format!("op '{op_name}' does not take 'from_rank'"),
+            ));
+        }
+        if let Some(x) = &s.n
+            && op_name != "exp_transform"
+        {
+            return Err(cx.invalid(key("n"), x, format!("op '{op_name}' does not take 'n'")));
+        }
         let op = match op_name {
             "round" => Op::Round {
                 decimals: decimals(cx, &key("decimals"), &s.decimals)?.ok_or_else(|| {
@@ -911,6 +929,28 @@ fn general_plan(
                         v
                     }
                     None => EXP_TRANSFORM_CONSTANT,
+                },
+                from_rank: s.from_rank.as_ref().is_some_and(|f| *f.get_ref()),
+                n: match &s.n {
+                    Some(x) => {
+                        let v = *x.get_ref();
+                        if !s.from_rank.as_ref().is_some_and(|f| *f.get_ref()) {
+                            return Err(cx.invalid(
+                                key("n"),
+                                x,
+                                "'n' applies only with from_rank = true",
+                            ));
+                        }
+                        if v < 1 || v > i64::from(u32::MAX) {
+                            return Err(cx.invalid(
+                                key("n"),
+                                x,
+                                format!("must be a positive number of areas (got {v})"),
+                            ));
+                        }
+                        Some(v as u32)
+                    }
+                    None => None,
                 },
             },
             "flag" => {

@@ -110,9 +110,11 @@ pub fn rank_normal(values: &[Option<f64>], form: RankNormalForm) -> Vec<Option<f
     from_nan(&row)
 }
 
-/// The standard normal quantile Φ⁻¹(p) (statrs).
+/// The standard normal quantile Φ⁻¹(p) (statrs; ±∞ at 0 and 1, NaN outside [0, 1]).
 pub fn normal_quantile(p: f64) -> f64 {
-    // Normal::standard() cannot fail; inverse_cdf returns ±inf at 0 and 1.
+    if !(0.0..=1.0).contains(&p) {
+        return f64::NAN;
+    }
     Normal::standard().inverse_cdf(p)
 }
 

@@ -154,7 +154,9 @@ impl RankScratch {
     fn table(&mut self, kind: u8, n: usize, param: u64, f: impl Fn(f64) -> f64) -> &[f64] {
         if self.table_key != Some((kind, n, param)) {
             self.table.clear();
-            self.table.extend((0..=2 * n).map(|h| f(h as f64 / 2.0)));
+            // Ranks start at 1: entries 0 and 1 (ranks 0 and 0.5) are never read.
+            self.table
+                .extend((0..=2 * n).map(|h| if h < 2 { f64::NAN } else { f(h as f64 / 2.0) }));
             self.table_key = Some((kind, n, param));
         }
         &self.table
