@@ -284,6 +284,52 @@ impl Store {
         Ok(n)
     }
 
+    /// A sha256 over the whole content of the database (areas, datasets, observations; model
+    /// runs are counted), in a fixed order — equal digests mean equal content. Used to show that
+    /// a rejected import left the database unchanged, and by auditors to compare two copies.
+    pub async fn content_digest(&self) -> Result<String> {
+        let mut h = Sha256::new();
+        let areas = self.areas(None).await?;
+        for a in &areas {
+            h.update(format!("{a:?}\n").as_bytes());
+        }
+        for d in self.datasets().await? {
+            h.update(format!("{d:?}\n").as_bytes());
+        }
+        let obs: Vec<(
+            i64,
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            Option<f64>,
+            Option<f64>,
+            Option<String>,
+        )> = on_pool!(&self.pool, p => {
+            sqlx::query_as(
+                "SELECT dataset_id, area_code, indicator, period, age_band, sex, segment, numerator, denominator, missing_reason \
+                 FROM observations ORDER BY dataset_id, area_code, indicator, period, age_band, sex, segment",
+            )
+            .fetch_all(p)
+            .await?
+        });
+        for o in &obs {
+            h.update(format!("{o:?}\n").as_bytes());
+        }
+        h.update(format!("runs:{}\n", self.run_count().await?).as_bytes());
+        Ok(hex::encode(h.finalize()))
+    }
+
+    /// Number of observations stored (all datasets).
+    pub async fn observation_count(&self) -> Result<i64> {
+        let n: i64 = on_pool!(&self.pool, p => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM observations").fetch_one(p).await?
+        });
+        Ok(n)
+    }
+
     /// Runs SQLite's `PRAGMA integrity_check` (or a trivial query on PostgreSQL, which has no
     /// equivalent) and returns whether the database is sound.
     pub async fn integrity_ok(&self) -> Result<bool> {
