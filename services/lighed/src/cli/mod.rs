@@ -58,6 +58,9 @@ pub enum Command {
     Import(ImportArgs),
     /// List, inspect or retire datasets.
     Datasets(DatasetsArgs),
+    /// Indicator statistics for analysts (Wilson, Byar, DSR, ISR, funnels, quantiles,
+    /// inequality) on a CSV file; no database needed.
+    Stats(stats::StatsArgs),
 }
 
 /// `lighed import`.
@@ -296,6 +299,7 @@ pub async fn run_offline(cli: &Cli, out: &mut dyn Write) -> anyhow::Result<()> {
             }
             state.store.close().await;
         }
+        Command::Stats(a) => stats::run(a, out)?,
         Command::Models(a) => {
             let catalog = match &cli.models_dir {
                 Some(d) => crate::catalog::ModelCatalog::from_dir(d)?,
