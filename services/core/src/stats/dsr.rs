@@ -24,7 +24,7 @@
 //! Reference: Dobson AJ, Kuulasmaa K, Eberle E, Scherer J. Confidence intervals for weighted sums
 //! of Poisson parameters. *Stat Med* 1991;10:457–462. PHE Fingertips technical guidance.
 
-use ndarray::{Array1, ArrayView1, ArrayView2, Zip};
+use ndarray::{Array1, ArrayView1, ArrayView2};
 
 use super::byars::{byars_lower_z, byars_upper_z};
 use super::{
@@ -85,7 +85,8 @@ fn dobson(
         };
     }
     let se_per_event = (var / observed).sqrt();
-    let lower = byars_lower_z(observed, z).map(|ol| (dsr + se_per_event * (ol - observed)) * multiplier);
+    let lower =
+        byars_lower_z(observed, z).map(|ol| (dsr + se_per_event * (ol - observed)) * multiplier);
     let upper = (dsr + se_per_event * (byars_upper_z(observed, z) - observed)) * multiplier;
     Estimate {
         value: Some(dsr * multiplier),
@@ -204,6 +205,20 @@ pub struct DsrArrays {
     pub upper: Array1<f64>,
 }
 
+/// `(Σx·w/n, Σx·(w/n)², Σx, Σn)` over the bands of one area.
+#[inline]
+fn band_sums(bands: impl Iterator<Item = (f64, f64)>, w: &[f64]) -> (f64, f64, f64, f64) {
+    let (mut s, mut v, mut o, mut p) = (0.0, 0.0, 0.0, 0.0);
+    for ((x, n), &wi) in bands.zip(w) {
+        let r = wi / n;
+        s += x * r;
+        v += x * r * r;
+        o += x;
+        p += n;
+    }
+    (s, v, o, p)
+}
+
 /// Vectorised [`dsr`] over areas: `counts` and `populations` are `[area, band]` arrays.
 ///
 /// All inputs are validated first (the error names the first bad area·band as
@@ -245,15 +260,8 @@ pub fn dsr_many(
         upper: Array1::zeros(areas),
     };
     let w2 = wsum * wsum;
-    for (a, (xs, ns)) in counts.rows().into_iter().zip(populations.rows()).enumerate() {
-        let (mut s, mut v, mut o, mut p) = (0.0, 0.0, 0.0, 0.0);
-        Zip::from(&xs).and(&ns).and(&standard).for_each(|&x, &n, &w| {
-            let r = w / n;
-            s += x * r;
-            v += x * r * r;
-            o += x;
-            p += n;
-        });
+    let w: Vec<f64> = standard.to_vec();
+    let mut finish = |a: usize, (s, v, o, p): (f64, f64, f64, f64)| {
         out.observed[a] = o;
         out.population[a] = p;
         if o < MIN_TOTAL_COUNT {
@@ -264,8 +272,22 @@ pub fn dsr_many(
             let d = s / wsum;
             let se = (v / w2 / o).sqrt();
             out.value[a] = d * multiplier;
-            out.lower[a] = byars_lower_z(o, z).map_or(f64::NAN, |ol| (d + se * (ol - o)) * multiplier);
+            out.lower[a] =
+                byars_lower_z(o, z).map_or(f64::NAN, |ol| (d + se * (ol - o)) * multiplier);
             out.upper[a] = (d + se * (byars_upper_z(o, z) - o)) * multiplier;
+        }
+    };
+    match (counts.as_slice(), populations.as_slice()) {
+        // Standard (row-major) layout: plain slices per area.
+        (Some(cs), Some(ps)) if bands > 0 => {
+            for (a, (xs, ns)) in cs.chunks_exact(bands).zip(ps.chunks_exact(bands)).enumerate() {
+                finish(a, band_sums(xs.iter().copied().zip(ns.iter().copied()), &w));
+            }
+        }
+        _ => {
+            for (a, (xs, ns)) in counts.rows().into_iter().zip(populations.rows()).enumerate() {
+                finish(a, band_sums(xs.iter().copied().zip(ns.iter().copied()), &w));
+            }
         }
     }
     Ok(out)
