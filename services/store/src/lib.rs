@@ -54,6 +54,9 @@ pub enum StoreError {
     /// No dataset with that id.
     #[error("dataset {0} not found")]
     DatasetNotFound(i64),
+    /// Rows could not be encoded for `COPY`.
+    #[error("encoding rows for COPY: {0}")]
+    Encode(String),
     /// The dataset is not in a state that allows the operation.
     #[error("dataset {id} is {status}: {what}")]
     DatasetState {
