@@ -147,9 +147,12 @@ pub enum ErrorKind {
     InvalidSegment,
     /// The same (area, indicator, period, age band, sex, segment) twice.
     #[error(
-        "duplicate key: this area, indicator, period, age band, sex and segment already appeared on an earlier line"
+        "duplicate key: the same area, indicator, period, age band, sex and segment as line {first_line}"
     )]
-    DuplicateKey,
+    DuplicateKey {
+        /// The line where the key first appeared.
+        first_line: u64,
+    },
     /// Bytes that are not UTF-8 in a file read as UTF-8.
     #[error("invalid UTF-8{}", if *.detected {
         " (the encoding was detected as UTF-8 from the start of the file; import with --encoding windows-1252 if the file is Windows-1252)"
@@ -238,7 +241,7 @@ impl ErrorKind {
             ErrorKind::InvalidSex => "invalid_sex",
             ErrorKind::InvalidAgeBand => "invalid_age_band",
             ErrorKind::InvalidSegment => "invalid_segment",
-            ErrorKind::DuplicateKey => "duplicate_key",
+            ErrorKind::DuplicateKey { .. } => "duplicate_key",
             ErrorKind::InvalidUtf8 { .. } => "invalid_utf8",
             ErrorKind::BomWithWindows1252 => "bom_with_windows_1252",
             ErrorKind::TableRequired { .. } => "table_required",
@@ -374,6 +377,15 @@ impl ErrorSink {
 
     pub(crate) fn is_empty(&self) -> bool {
         self.total == 0
+    }
+
+    /// Merges errors found separately (each list in line order, each holding its first errors),
+    /// keeping the first [`MAX_REPORTED_ERRORS`] by line and column.
+    pub(crate) fn merge(&mut self, errors: Vec<IngestError>, total: u64) {
+        self.errors.extend(errors);
+        self.errors.sort_by_key(|e| (e.line, e.column));
+        self.errors.truncate(MAX_REPORTED_ERRORS);
+        self.total += total;
     }
 
     pub(crate) fn into_errors(self) -> IngestErrors {

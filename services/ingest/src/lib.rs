@@ -17,7 +17,8 @@
 //! - [`period`]: StatBank period codes (`2020K1` = `2020Q1`, `2020M01`, `2020U05`, `2007M01D01`).
 //! - [`classification`]: DST classification exports (`SEKVENS;KODE;NIVEAU;TITEL;…`).
 //! - [`vocab`]: known value texts (municipality, region, sex, age, civil-status texts → codes).
-//! - internal: `input` (bytes → records: hashing, BOM, encoding), `number` (decimal comma/point),
+//! - internal: `input` (bytes → records: hashing, BOM, encoding), `keys` (duplicate keys in
+//!   16 bytes per row), `number` (decimal comma/point),
 //!   `statbank` and `long` (the two row formats).
 //!
 //! Invariants: a suppressed (`..`) or empty cell is an observation with a
@@ -30,6 +31,7 @@
 pub mod classification;
 pub mod error;
 mod input;
+mod keys;
 pub mod long;
 mod number;
 pub mod options;

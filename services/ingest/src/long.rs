@@ -122,7 +122,7 @@ impl LongLayout {
     /// Reads one row into `out`; errors go to `err(column, value, kind)` (0-based column).
     pub(crate) fn process(
         &self,
-        row: &Row,
+        row: &mut Row,
         out: &mut Vec<Observation>,
         err: &mut dyn FnMut(usize, &str, ErrorKind),
     ) -> RowOutcome {
@@ -234,15 +234,17 @@ impl LongLayout {
         let (true, Some(period)) = (ok, period) else {
             return RowOutcome::Error;
         };
+        let (age_band, sex, segment) = (age_band.to_string(), sex.to_string(), segment.to_string());
+        let f = &mut row.fields;
         out.push(Observation {
-            area_code: f[0].clone(),
-            indicator: f[1].clone(),
+            area_code: std::mem::take(&mut f[0]),
+            indicator: std::mem::take(&mut f[1]),
             period,
             numerator,
             denominator,
-            age_band: age_band.to_string(),
-            sex: sex.to_string(),
-            segment: segment.to_string(),
+            age_band,
+            sex,
+            segment,
             missing,
         });
         RowOutcome::Produced

@@ -4,29 +4,24 @@
 //! Memory is bounded by the number of distinct *keys*, not by the file: rows are parsed one at a
 //! time and handed out in batches. What is kept per row:
 //!
-//! - **Duplicate keys**: a hash set of 128-bit key fingerprints (two SipHash-1-3 values over the
-//!   length-prefixed key fields area, indicator, period, age band, sex, segment, keyed randomly
-//!   per reader). 16 bytes per observation plus hash-table overhead, ≈ 20–35 bytes: a
-//!   10-million-row file needs at most ≈ 300 MB, independent of line length. Collisions are
-//!   negligible (birthday bound n²/2¹²⁹ ≈ 1.5·10⁻²⁵ for n = 10⁷; the random key keeps crafted
-//!   inputs from forcing them) and could only cause a false "duplicate key" rejection, never
-//!   silently merged data. Exact sets of the key strings would need several times the memory;
-//!   an external sort would make the reader two-pass. (SipHash rather than SHA-256: std's
-//!   implementation is optimised even in debug builds, and no cryptographic property is needed.)
+//! - **Duplicate keys**: 16 bytes per observation (a 96-bit keyed fingerprint of the key and the
+//!   line number), in sorted chunks merged after the last row; see the `keys` module. 160 MB for
+//!   10 million rows. Duplicates are therefore reported when the input has been read, each with
+//!   the line of the first occurrence.
 //! - **StatBank only**: a map from (indicator, area, period) fingerprints to "a total row was
 //!   seen", to report groups whose all-ages/both-sexes total is missing (never summed), and, with
 //!   BULK semantics, the distinct values of each dimension (StatBank dimensions are small).
 //! - The set of periods and indicators (small).
 
-use std::collections::{BTreeSet, HashMap, HashSet};
-use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
+use std::collections::{BTreeSet, HashMap};
 use std::io::Read;
 
 use lighed_core::obs::{MissingReason, Observation};
 use serde::Serialize;
 
-use crate::error::{ErrorKind, ErrorSink, IngestError, IngestErrors};
+use crate::error::{ErrorKind, ErrorSink, IngestError, IngestErrors, MAX_REPORTED_ERRORS};
 use crate::input::{CsvSource, DelimiterPolicy, EncodingInfo, Next};
+use crate::keys::{Fingerprinter, KeyLog};
 use crate::long::LongLayout;
 use crate::options::{Format, ImportOptions, Lang, Presentation};
 use crate::registry::Registry;
@@ -38,57 +33,17 @@ pub const BULK_FILL_FACTOR: u128 = 10;
 /// See [`BULK_FILL_FACTOR`].
 pub const BULK_FILL_BASE: u128 = 1_000_000;
 
-/// A hasher for keys that already are uniformly distributed fingerprints: it folds the bytes it
-/// is given, with no further mixing.
-#[derive(Default)]
-struct FingerprintHasher(u64);
+type FingerprintMap<V> = HashMap<u128, V>;
 
-impl Hasher for FingerprintHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut b = [0u8; 8];
-            b[..chunk.len()].copy_from_slice(chunk);
-            self.0 ^= u64::from_le_bytes(b);
-        }
-    }
-    fn write_u128(&mut self, i: u128) {
-        self.0 ^= (i as u64) ^ ((i >> 64) as u64);
-    }
-}
-
-type FingerprintSet = HashSet<u128, BuildHasherDefault<FingerprintHasher>>;
-type FingerprintMap<V> = HashMap<u128, V, BuildHasherDefault<FingerprintHasher>>;
-
-/// 128-bit fingerprint of length-prefixed fields: two SipHash-1-3 values (std's `RandomState`,
-/// keyed randomly per reader) over the fields with different leading tags.
-fn fingerprint(state: &RandomState, fields: &[&str]) -> u128 {
-    let half = |tag: u8| {
-        let mut h = state.build_hasher();
-        h.write_u8(tag);
-        for f in fields {
-            h.write_usize(f.len());
-            h.write(f.as_bytes());
-        }
-        h.finish()
-    };
-    (u128::from(half(0)) << 64) | u128::from(half(1))
-}
-
-fn key_fingerprint(state: &RandomState, o: &Observation) -> u128 {
-    fingerprint(
-        state,
-        &[
-            &o.area_code,
-            &o.indicator,
-            &o.period,
-            &o.age_band,
-            &o.sex,
-            &o.segment,
-        ],
-    )
+fn key_fields(o: &Observation) -> [&str; 6] {
+    [
+        &o.area_code,
+        &o.indicator,
+        &o.period,
+        &o.age_band,
+        &o.sex,
+        &o.segment,
+    ]
 }
 
 /// What a reader found in a file that it accepted.
@@ -227,8 +182,8 @@ pub struct Reader<R: Read> {
     sink: ErrorSink,
     pending: Vec<Observation>,
     row_out: Vec<Observation>,
-    hash_state: RandomState,
-    keys: FingerprintSet,
+    fingerprinter: Fingerprinter,
+    keys: KeyLog,
     totals: FingerprintMap<(bool, u32)>,
     indicator_ids: Vec<String>,
     bulk_dims: Vec<BulkDims>,
@@ -333,8 +288,8 @@ impl<R: Read> Reader<R> {
             sink: ErrorSink::default(),
             pending: Vec::new(),
             row_out: Vec::new(),
-            hash_state: RandomState::new(),
-            keys: FingerprintSet::default(),
+            fingerprinter: Fingerprinter::new(),
+            keys: KeyLog::default(),
             totals: FingerprintMap::default(),
             indicator_ids: Vec::new(),
             bulk_dims: Vec::new(),
@@ -484,7 +439,10 @@ impl<R: Read> Reader<R> {
                 match fill.next_candidate() {
                     None => self.phase = Phase::Done,
                     Some(obs) => {
-                        if !self.keys.contains(&key_fingerprint(&self.hash_state, &obs)) {
+                        if !self
+                            .keys
+                            .contains(self.fingerprinter.fingerprint(&key_fields(&obs)))
+                        {
                             self.bulk_zero_filled += 1;
                             self.accept(obs, 1, false);
                         }
@@ -496,7 +454,7 @@ impl<R: Read> Reader<R> {
                 match self.src.next(&mut self.sink) {
                     Next::End => self.end_of_rows(),
                     Next::Bad => self.rows_read += 1,
-                    Next::Row(row) => {
+                    Next::Row(mut row) => {
                         self.rows_read += 1;
                         let mut out = std::mem::take(&mut self.row_out);
                         out.clear();
@@ -505,7 +463,7 @@ impl<R: Read> Reader<R> {
                             row_errors.push((col, value.to_string(), kind));
                         };
                         let outcome = match &mut self.layout {
-                            Layout::Long(l) => l.process(&row, &mut out, &mut err),
+                            Layout::Long(l) => l.process(&mut row, &mut out, &mut err),
                             Layout::StatBank(s) => s.process(&row, &mut out, &mut err),
                         };
                         // Report a row's errors in column order.
@@ -540,6 +498,24 @@ impl<R: Read> Reader<R> {
 
     /// After the last row: start BULK filling or finish.
     fn end_of_rows(&mut self) {
+        self.keys.seal();
+        let (duplicates, total) = self.keys.duplicates(MAX_REPORTED_ERRORS);
+        let errors = duplicates
+            .into_iter()
+            .map(|d| {
+                IngestError::new(
+                    &self.source_name,
+                    d.line,
+                    1,
+                    self.header.first().map(String::as_str),
+                    "",
+                    ErrorKind::DuplicateKey {
+                        first_line: d.first_line,
+                    },
+                )
+            })
+            .collect();
+        self.sink.merge(errors, total);
         if !self.bulk || !self.sink.is_empty() {
             self.phase = Phase::Done;
             return;
@@ -582,21 +558,9 @@ impl<R: Read> Reader<R> {
 
     /// Checks an observation's key, records it and queues it.
     fn accept(&mut self, obs: Observation, line: u64, from_file: bool) {
-        let key = key_fingerprint(&self.hash_state, &obs);
-        if !self.keys.insert(key) {
-            let value = format!(
-                "{}|{}|{}|{}|{}|{}",
-                obs.area_code, obs.indicator, obs.period, obs.age_band, obs.sex, obs.segment
-            );
-            self.sink.push(IngestError::new(
-                &self.source_name,
-                line,
-                1,
-                None,
-                &value,
-                ErrorKind::DuplicateKey,
-            ));
-            return;
+        if from_file {
+            self.keys
+                .push(self.fingerprinter.fingerprint(&key_fields(&obs)), line);
         }
         let idx = match self.indicator_ids.iter().position(|i| *i == obs.indicator) {
             Some(i) => i,
@@ -607,10 +571,9 @@ impl<R: Read> Reader<R> {
             }
         };
         if let Layout::StatBank(_) = self.layout {
-            let group = fingerprint(
-                &self.hash_state,
-                &[&obs.indicator, &obs.area_code, &obs.period],
-            );
+            let group =
+                self.fingerprinter
+                    .fingerprint(&[&obs.indicator, &obs.area_code, &obs.period]);
             let is_total = obs.age_band.is_empty() && obs.sex.is_empty() && obs.segment.is_empty();
             let entry = self.totals.entry(group).or_insert((false, idx as u32));
             entry.0 |= is_total;

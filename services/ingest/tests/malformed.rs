@@ -162,7 +162,7 @@ fn duplicate_key_is_rejected() {
         &ImportOptions::default(),
     ));
     assert_at(&e, "duplicate_key", 4, 1);
-    assert!(e.value.starts_with("000|population|2008K1"), "{e}");
+    assert!(e.to_string().ends_with("as line 2"), "{e}");
     // The same key spelled differently (2008Q1 = 2008K1) is the same key.
     let long = "area_code;indicator;period;numerator;denominator\n657;population;2025;1;\n657;population;2025;2;\n";
     let e = only_error(read("d.csv", long.as_bytes(), &ImportOptions::default()));
