@@ -262,6 +262,16 @@ impl<R: Read> CsvSource<R> {
         self.encoding
     }
 
+    /// Bytes of the input parsed so far (including a BOM), for progress reporting.
+    pub(crate) fn bytes_parsed(&self) -> u64 {
+        self.csv.position().byte()
+            + if self.encoding.bom {
+                BOM.len() as u64
+            } else {
+                0
+            }
+    }
+
     pub(crate) fn delimiter(&self) -> u8 {
         self.delimiter
     }

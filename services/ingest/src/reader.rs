@@ -316,6 +316,11 @@ impl<R: Read> Reader<R> {
         self.src.encoding()
     }
 
+    /// Bytes of the input parsed so far, for a progress bar (compare with the file size).
+    pub fn bytes_parsed(&self) -> u64 {
+        self.src.bytes_parsed()
+    }
+
     /// Whether an error has been found so far (then [`Reader::next_batch`] yields nothing more).
     pub fn has_errors(&self) -> bool {
         !self.sink.is_empty()

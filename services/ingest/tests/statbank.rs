@@ -259,3 +259,23 @@ fn reader_is_send_so_the_store_can_run_it_on_a_blocking_thread() {
     assert_send::<lighed_ingest::Reader<std::fs::File>>();
     assert_send::<lighed_ingest::Reader<Box<dyn std::io::Read + Send>>>();
 }
+
+#[test]
+fn bytes_parsed_tracks_progress_to_the_file_size() {
+    let bytes = statbank("751;TOT;IALT;TOT;2020K1;10\n657;TOT;IALT;TOT;2020K1;4\n");
+    let registry = registry();
+    let mut reader = lighed_ingest::Reader::new(
+        "p.csv",
+        bytes.as_slice(),
+        &ImportOptions::default(),
+        &registry,
+    )
+    .unwrap();
+    let start = reader.bytes_parsed();
+    assert!(
+        start > 0 && start < bytes.len() as u64,
+        "header parsed: {start}"
+    );
+    while reader.next_batch(1).is_some() {}
+    assert_eq!(reader.bytes_parsed(), bytes.len() as u64);
+}
