@@ -202,9 +202,15 @@ impl StatbankLayout {
                         fitting.push((t.to_string(), applied));
                     }
                 }
-                match fitting.len() {
-                    1 => fitting.pop().expect("one element"),
-                    0 => {
+                if fitting.len() > 1 {
+                    let tables: Vec<&str> = fitting.iter().map(|(t, _)| t.as_str()).collect();
+                    return Err(table_error(ErrorKind::TableRequired {
+                        reason: format!("the header fits several tables ({})", tables.join(", ")),
+                    }));
+                }
+                match fitting.pop() {
+                    Some(one) => one,
+                    None => {
                         let tables: Vec<&str> = registry.statbank_tables().into_iter().collect();
                         return Err(table_error(ErrorKind::TableRequired {
                             reason: format!(
@@ -214,15 +220,6 @@ impl StatbankLayout {
                                 } else {
                                     tables.join(", ")
                                 }
-                            ),
-                        }));
-                    }
-                    _ => {
-                        let tables: Vec<&str> = fitting.iter().map(|(t, _)| t.as_str()).collect();
-                        return Err(table_error(ErrorKind::TableRequired {
-                            reason: format!(
-                                "the header fits several tables ({})",
-                                tables.join(", ")
                             ),
                         }));
                     }

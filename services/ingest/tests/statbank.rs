@@ -279,3 +279,41 @@ fn bytes_parsed_tracks_progress_to_the_file_size() {
     while reader.next_batch(1).is_some() {}
     assert_eq!(reader.bytes_parsed(), bytes.len() as u64);
 }
+
+#[test]
+fn a_header_that_fits_several_tables_needs_the_table() {
+    let toml = r#"
+        schema = 1
+        [indicators.people]
+        label = { da = "Folk", en = "People" }
+        unit = "persons"
+        kind = "count"
+        direction = "neutral"
+        numerator = "persons"
+        source = "test"
+        [[statbank]]
+        table = "AAA1"
+        indicator = "people"
+        area = "OMRÅDE"
+        [[statbank]]
+        table = "BBB2"
+        indicator = "people"
+        area = "OMRÅDE"
+    "#;
+    let registry = Registry::from_toml_str(toml, "t.toml").unwrap();
+    let bytes = "OMRÅDE;TID;INDHOLD\n751;2020;1\n".as_bytes();
+    let e = only_error(read_with(
+        "t.csv",
+        bytes,
+        &ImportOptions::default(),
+        &registry,
+    ));
+    assert_at(&e, "table_required", 1, 1);
+    assert!(e.to_string().contains("several tables (AAA1, BBB2)"), "{e}");
+    let opts = ImportOptions {
+        table: Some("BBB2".into()),
+        ..Default::default()
+    };
+    let (_, s) = read_with("t.csv", bytes, &opts, &registry).unwrap();
+    assert_eq!(s.table.as_deref(), Some("BBB2"));
+}
