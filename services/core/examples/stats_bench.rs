@@ -25,15 +25,23 @@ fn write_f64(path: &std::path::Path, data: &[f64]) -> std::io::Result<()> {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
-    let dir = std::path::PathBuf::from(args.get(1).ok_or("usage: stats_bench DIR [AREAS] [SEED] [REPEAT]")?);
+    let dir = std::path::PathBuf::from(
+        args.get(1)
+            .ok_or("usage: stats_bench DIR [AREAS] [SEED] [REPEAT]")?,
+    );
     let areas: usize = args.get(2).map_or(Ok(1_000_000), |s| s.parse())?;
     let seed: u64 = args.get(3).map_or(Ok(2026), |s| s.parse())?;
     let repeat: usize = args.get(4).map_or(Ok(3), |s| s.parse())?;
     std::fs::create_dir_all(&dir)?;
 
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let n: Array1<f64> = (0..areas).map(|_| rng.random_range(1..=10_000u32) as f64).collect();
-    let x: Array1<f64> = n.iter().map(|&n| rng.random_range(0..=n as u32) as f64).collect();
+    let n: Array1<f64> = (0..areas)
+        .map(|_| rng.random_range(1..=10_000u32) as f64)
+        .collect();
+    let x: Array1<f64> = n
+        .iter()
+        .map(|&n| rng.random_range(0..=n as u32) as f64)
+        .collect();
     let bands = ESP2013.len();
     let mut pops = Array2::<f64>::zeros((areas, bands));
     let mut counts = Array2::<f64>::zeros((areas, bands));
@@ -64,11 +72,28 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         last = Some((w, d));
     }
     let (w, d) = last.ok_or("repeat must be ≥ 1")?;
-    write_f64(&dir.join("rust_wilson_lower.f64"), w.lower.as_slice().ok_or("layout")?)?;
-    write_f64(&dir.join("rust_wilson_upper.f64"), w.upper.as_slice().ok_or("layout")?)?;
-    write_f64(&dir.join("rust_dsr.f64"), d.value.as_slice().ok_or("layout")?)?;
-    write_f64(&dir.join("rust_dsr_lower.f64"), d.lower.as_slice().ok_or("layout")?)?;
-    write_f64(&dir.join("rust_dsr_upper.f64"), d.upper.as_slice().ok_or("layout")?)?;
-    println!("{{\"areas\": {areas}, \"bands\": {bands}, \"wilson_s\": {best_w}, \"dsr_s\": {best_d}}}");
+    write_f64(
+        &dir.join("rust_wilson_lower.f64"),
+        w.lower.as_slice().ok_or("layout")?,
+    )?;
+    write_f64(
+        &dir.join("rust_wilson_upper.f64"),
+        w.upper.as_slice().ok_or("layout")?,
+    )?;
+    write_f64(
+        &dir.join("rust_dsr.f64"),
+        d.value.as_slice().ok_or("layout")?,
+    )?;
+    write_f64(
+        &dir.join("rust_dsr_lower.f64"),
+        d.lower.as_slice().ok_or("layout")?,
+    )?;
+    write_f64(
+        &dir.join("rust_dsr_upper.f64"),
+        d.upper.as_slice().ok_or("layout")?,
+    )?;
+    println!(
+        "{{\"areas\": {areas}, \"bands\": {bands}, \"wilson_s\": {best_w}, \"dsr_s\": {best_d}}}"
+    );
     Ok(())
 }

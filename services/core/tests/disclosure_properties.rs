@@ -91,9 +91,18 @@ fn hierarchical_table_is_protected_by_the_lp_audit() {
     // cells: 0 region; 1, 2 councils; 3..=5 municipalities of council 1; 6..=7 of council 2.
     let values = vec![120, 63, 57, 3, 20, 40, 2, 55];
     let rel = vec![
-        Relation { total: 0, parts: vec![1, 2] },
-        Relation { total: 1, parts: vec![3, 4, 5] },
-        Relation { total: 2, parts: vec![6, 7] },
+        Relation {
+            total: 0,
+            parts: vec![1, 2],
+        },
+        Relation {
+            total: 1,
+            parts: vec![3, 4, 5],
+        },
+        Relation {
+            total: 2,
+            parts: vec![6, 7],
+        },
     ];
     let t = CountTable::new(values, rel).unwrap();
     let k = MinCellSize::DEFAULT;
@@ -102,5 +111,14 @@ fn hierarchical_table_is_protected_by_the_lp_audit() {
     assert!(audit_lp(&t, &p.status(), k).is_empty());
     assert_eq!(p.cells[3].status, CellStatus::Suppressed(Reason::Primary));
     assert_eq!(p.cells[6].status, CellStatus::Suppressed(Reason::Primary));
-    assert!(CountTable::new(vec![5, 2, 2], vec![Relation { total: 0, parts: vec![1, 2] }]).is_err());
+    assert!(
+        CountTable::new(
+            vec![5, 2, 2],
+            vec![Relation {
+                total: 0,
+                parts: vec![1, 2]
+            }]
+        )
+        .is_err()
+    );
 }

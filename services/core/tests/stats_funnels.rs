@@ -63,7 +63,12 @@ fn t6_proportion_funnel_limits_all_100_points() {
         let r = r.unwrap();
         let pop = num(&r[0]);
         let l = proportion_funnel_limits(pop, p_bar, 100.0);
-        for (got, col) in [(l.lower_2s, 1), (l.upper_2s, 2), (l.lower_3s, 3), (l.upper_3s, 4)] {
+        for (got, col) in [
+            (l.lower_2s, 1),
+            (l.upper_2s, 2),
+            (l.lower_3s, 3),
+            (l.upper_3s, 4),
+        ] {
             let want = num(&r[col]);
             assert!(
                 (got - want).abs() <= 5.000001e-7,
@@ -81,7 +86,10 @@ fn t6_proportion_funnel_limits_all_100_points() {
 fn t7_ratio_significance_all_300_rows() {
     let mut rows = 0;
     let mut mismatches = vec![];
-    for (i, r) in fixture("testdata_funnel_ratio_inputs.csv").records().enumerate() {
+    for (i, r) in fixture("testdata_funnel_ratio_inputs.csv")
+        .records()
+        .enumerate()
+    {
         let r = r.unwrap();
         let (o, e) = (num(&r[0]), num(&r[1]));
         let want = Significance::parse(&r[2]).expect("label");

@@ -111,7 +111,9 @@ pub(crate) fn determined_two_way(
         false
     };
     info.into_iter()
-        .filter(|&(cell, u, v, inc, dec)| !((inc && reaches(v, u, cell)) || (dec && reaches(u, v, cell))))
+        .filter(|&(cell, u, v, inc, dec)| {
+            !((inc && reaches(v, u, cell)) || (dec && reaches(u, v, cell)))
+        })
         .map(|(cell, ..)| Violation::Determined { cell })
         .collect()
 }
@@ -139,7 +141,8 @@ pub fn lp_intervals(
             };
             var_of[i] = Some(vars.add(def));
         }
-        let objective: Expression = var_of[target].map_or_else(|| Expression::from(0.0), Expression::from);
+        let objective: Expression =
+            var_of[target].map_or_else(|| Expression::from(0.0), Expression::from);
         let mut model = if maximise {
             vars.maximise(objective.clone()).using(microlp)
         } else {
@@ -150,7 +153,9 @@ pub fn lp_intervals(
             let mut expr = Expression::from(0.0);
             let mut constant = 0.0;
             let mut any = false;
-            for (cell, coeff) in std::iter::once((rel.total, 1.0)).chain(rel.parts.iter().map(|&p| (p, -1.0))) {
+            for (cell, coeff) in
+                std::iter::once((rel.total, 1.0)).chain(rel.parts.iter().map(|&p| (p, -1.0)))
+            {
                 match var_of[cell] {
                     Some(v) => {
                         expr += coeff * v;
@@ -165,7 +170,11 @@ pub fn lp_intervals(
         }
         match model.solve() {
             Ok(sol) => Some(sol.eval(&objective)),
-            Err(ResolutionError::Unbounded) => Some(if maximise { f64::INFINITY } else { f64::NEG_INFINITY }),
+            Err(ResolutionError::Unbounded) => Some(if maximise {
+                f64::INFINITY
+            } else {
+                f64::NEG_INFINITY
+            }),
             Err(_) => None,
         }
     };
@@ -188,7 +197,11 @@ pub fn lp_intervals(
 pub fn audit_lp(table: &CountTable, status: &[Option<Reason>], k: MinCellSize) -> Vec<Violation> {
     let mut out: Vec<Violation> = lp_intervals(table, status, k)
         .into_iter()
-        .filter(|&(_, lo, hi)| !(hi - lo >= 1e-6))
+        // NaN widths (failed solves) count as determined.
+        .filter(|&(_, lo, hi)| {
+            let wide = hi - lo >= 1e-6;
+            !wide
+        })
         .map(|(cell, ..)| Violation::Determined { cell })
         .collect();
     out.extend(small_sums(table, status, k));

@@ -92,10 +92,16 @@ pub fn protect(table: &CountTable, k: MinCellSize) -> ProtectedTable {
         let added = match first {
             Violation::SmallSum { relation } => {
                 let rel = &table.relations()[relation];
-                cheapest(values, rel.parts.iter().copied().filter(|&p| releasable(&status, p)))
-                    .or_else(|| releasable(&status, rel.total).then_some(rel.total))
-                    .map(|c| vec![c])
-                    .unwrap_or_default()
+                cheapest(
+                    values,
+                    rel.parts
+                        .iter()
+                        .copied()
+                        .filter(|&p| releasable(&status, p)),
+                )
+                .or_else(|| releasable(&status, rel.total).then_some(rel.total))
+                .map(|c| vec![c])
+                .unwrap_or_default()
             }
             Violation::Determined { cell } => {
                 let mut add = match table.shape() {
@@ -120,9 +126,12 @@ pub fn protect(table: &CountTable, k: MinCellSize) -> ProtectedTable {
                 }
                 if add.is_empty() {
                     // Last resort: the cheapest releasable cell anywhere.
-                    add = cheapest(values, (0..values.len()).filter(|&c| releasable(&status, c)))
-                        .into_iter()
-                        .collect();
+                    add = cheapest(
+                        values,
+                        (0..values.len()).filter(|&c| releasable(&status, c)),
+                    )
+                    .into_iter()
+                    .collect();
                 }
                 add
             }
@@ -176,7 +185,13 @@ fn cycle_through(
     let (r0, c0) = (cell / w, cell % w);
     let (src, dst) = (r0, rows + 1 + c0);
     let usable = |i: usize| i != cell && (status[i].is_some() || values[i] >= k);
-    let cost = |i: usize| if status[i].is_some() { 0u128 } else { values[i] as u128 };
+    let cost = |i: usize| {
+        if status[i].is_some() {
+            0u128
+        } else {
+            values[i] as u128
+        }
+    };
     // neighbours of a node: (other node, cell)
     let neighbours = |n: usize| -> Vec<(usize, usize)> {
         if n <= rows {
@@ -240,7 +255,8 @@ mod tests {
 
     #[test]
     fn a_single_small_cell_gets_a_cycle_of_complements() {
-        let t = CountTable::two_way(&[vec![20, 30, 3], vec![40, 25, 60], vec![50, 70, 80]]).unwrap();
+        let t =
+            CountTable::two_way(&[vec![20, 30, 3], vec![40, 25, 60], vec![50, 70, 80]]).unwrap();
         let p = protect(&t, MinCellSize::DEFAULT);
         assert!(p.protected);
         assert_eq!(
@@ -249,7 +265,11 @@ mod tests {
             "the 3 is primary"
         );
         assert!(p.suppressed() >= 4, "a cycle needs at least 4 cells");
-        assert!(p.cells.iter().all(|c| c.value.is_none_or(|v| v == 0 || v >= 5)));
+        assert!(
+            p.cells
+                .iter()
+                .all(|c| c.value.is_none_or(|v| v == 0 || v >= 5))
+        );
         assert!(audit_lp(&t, &p.status(), MinCellSize::DEFAULT).is_empty());
     }
 

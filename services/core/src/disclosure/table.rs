@@ -113,7 +113,9 @@ pub enum DisclosureError {
         k: u64,
     },
     /// A two-way table has no rows or no columns, or ragged rows.
-    #[error("two-way table row {row} has {len} cells, expected {expected} (and at least 1 row and 1 column)")]
+    #[error(
+        "two-way table row {row} has {len} cells, expected {expected} (and at least 1 row and 1 column)"
+    )]
     Ragged {
         /// The offending row.
         row: usize,
@@ -131,7 +133,9 @@ pub enum DisclosureError {
         cell: usize,
     },
     /// The given counts do not satisfy a relation.
-    #[error("relation {relation}: total cell {total} is {total_value} but its parts sum to {parts_sum}")]
+    #[error(
+        "relation {relation}: total cell {total} is {total_value} but its parts sum to {parts_sum}"
+    )]
     Inconsistent {
         /// The relation.
         relation: usize,
@@ -175,12 +179,15 @@ impl CountTable {
             for c in 0..cols {
                 let v = interior[r][c];
                 values[r * w + c] = v;
-                values[r * w + cols] =
-                    values[r * w + cols].checked_add(v).ok_or(DisclosureError::Overflow)?;
-                values[rows * w + c] =
-                    values[rows * w + c].checked_add(v).ok_or(DisclosureError::Overflow)?;
-                values[rows * w + cols] =
-                    values[rows * w + cols].checked_add(v).ok_or(DisclosureError::Overflow)?;
+                values[r * w + cols] = values[r * w + cols]
+                    .checked_add(v)
+                    .ok_or(DisclosureError::Overflow)?;
+                values[rows * w + c] = values[rows * w + c]
+                    .checked_add(v)
+                    .ok_or(DisclosureError::Overflow)?;
+                values[rows * w + cols] = values[rows * w + cols]
+                    .checked_add(v)
+                    .ok_or(DisclosureError::Overflow)?;
             }
         }
         let mut relations = Vec::with_capacity(rows + cols + 2);

@@ -92,7 +92,19 @@ mod tests {
 
     #[test]
     fn rejects_levels_outside_the_valid_range() {
-        for bad in [0.0, 0.5, 0.89, 1.0, 1.5, 89.9, 100.0, 150.0, f64::NAN, f64::INFINITY, -0.95] {
+        for bad in [
+            0.0,
+            0.5,
+            0.89,
+            1.0,
+            1.5,
+            89.9,
+            100.0,
+            150.0,
+            f64::NAN,
+            f64::INFINITY,
+            -0.95,
+        ] {
             assert!(Confidence::new(bad).is_err(), "{bad} accepted");
         }
     }

@@ -84,7 +84,8 @@ pub fn gamma_quantile_upper(q: f64, a: f64) -> f64 {
 
 /// Solves `P(a, x) = target` (`upper = false`) or `Q(a, x) = target` (`upper = true`).
 fn gamma_solve(a: f64, target: f64, upper: bool) -> f64 {
-    if !(a > 0.0) || !a.is_finite() || target.is_nan() || !(0.0..=1.0).contains(&target) {
+    if a.is_nan() || a <= 0.0 || !a.is_finite() || target.is_nan() || !(0.0..=1.0).contains(&target)
+    {
         return f64::NAN;
     }
     let (zero_at, inf_at) = if upper { (1.0, 0.0) } else { (0.0, 1.0) };
@@ -192,8 +193,8 @@ mod tests {
         assert!(rel(chi2_quantile(0.025, 2.0) / 2.0, 0.025317807984289897) < 1e-13);
         assert!(rel(chi2_quantile(0.975, 4.0) / 2.0, 5.571643390938898) < 1e-13);
         // df = 2 is exponential: qchisq(p, 2) = -2 ln(1 - p) exactly.
-        for p in [1e-12, 1e-6, 0.001, 0.025, 0.5, 0.975, 0.999, 1.0 - 1e-9] {
-            let exact = -2.0 * (-p as f64).ln_1p();
+        for p in [1e-12f64, 1e-6, 0.001, 0.025, 0.5, 0.975, 0.999, 1.0 - 1e-9] {
+            let exact = -2.0 * (-p).ln_1p();
             assert!(rel(chi2_quantile(p, 2.0), exact) < 1e-13, "p={p}");
         }
     }
@@ -217,7 +218,10 @@ mod tests {
     fn upper_tail_has_no_cancellation() {
         // df = 2: upper quantile for q is -2 ln q exactly.
         for q in [1e-15, 1e-12, 1e-6, 0.001] {
-            assert!(rel(chi2_quantile_upper(q, 2.0), -2.0 * q.ln()) < 1e-12, "q={q}");
+            assert!(
+                rel(chi2_quantile_upper(q, 2.0), -2.0 * q.ln()) < 1e-12,
+                "q={q}"
+            );
         }
     }
 

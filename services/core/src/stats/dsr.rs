@@ -280,12 +280,21 @@ pub fn dsr_many(
     match (counts.as_slice(), populations.as_slice()) {
         // Standard (row-major) layout: plain slices per area.
         (Some(cs), Some(ps)) if bands > 0 => {
-            for (a, (xs, ns)) in cs.chunks_exact(bands).zip(ps.chunks_exact(bands)).enumerate() {
+            for (a, (xs, ns)) in cs
+                .chunks_exact(bands)
+                .zip(ps.chunks_exact(bands))
+                .enumerate()
+            {
                 finish(a, band_sums(xs.iter().copied().zip(ns.iter().copied()), &w));
             }
         }
         _ => {
-            for (a, (xs, ns)) in counts.rows().into_iter().zip(populations.rows()).enumerate() {
+            for (a, (xs, ns)) in counts
+                .rows()
+                .into_iter()
+                .zip(populations.rows())
+                .enumerate()
+            {
                 finish(a, band_sums(xs.iter().copied().zip(ns.iter().copied()), &w));
             }
         }

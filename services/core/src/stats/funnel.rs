@@ -119,7 +119,10 @@ pub fn proportion_limit(p: f64, n: f64, p_bar: f64, side: Side, multiplier: f64)
     let q = normal_quantile(p).powi(2);
     let first = p_bar * (n / q + 1.0);
     let adj = ((-8.0 * p_bar * (n / q + 1.0)).powi(2)
-        - 64.0 * (1.0 / q + 1.0 / n) * p_bar * (n * (p_bar * (n / q + 2.0) - 1.0) + q * (p_bar - 1.0)))
+        - 64.0
+            * (1.0 / q + 1.0 / n)
+            * p_bar
+            * (n * (p_bar * (n / q + 2.0) - 1.0) + q * (p_bar - 1.0)))
         .sqrt();
     let last = 1.0 / q + 1.0 / n;
     let l = match side {
@@ -174,7 +177,11 @@ pub fn proportion_funnel(
 ) -> Result<(f64, Vec<FunnelPoint>), StatsError> {
     if x.len() != n.len() || x.is_empty() {
         return Err(StatsError::ShapeMismatch {
-            what: format!("{} numerators, {} denominators (need ≥ 1 area)", x.len(), n.len()),
+            what: format!(
+                "{} numerators, {} denominators (need ≥ 1 area)",
+                x.len(),
+                n.len()
+            ),
         });
     }
     check_multiplier(multiplier)?;
@@ -293,7 +300,13 @@ mod tests {
 
     #[test]
     fn labels_round_trip() {
-        for s in ["Low (0.001)", "Low (0.025)", "Not significant", "High (0.025)", "High (0.001)"] {
+        for s in [
+            "Low (0.001)",
+            "Low (0.025)",
+            "Not significant",
+            "High (0.025)",
+            "High (0.001)",
+        ] {
             assert_eq!(Significance::parse(s).unwrap().as_str(), s);
         }
     }

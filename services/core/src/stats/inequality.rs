@@ -98,7 +98,7 @@ fn sii_regression(populations: &[f64], values: &[f64]) -> Result<(f64, f64), Sta
         s_axy += a[k] * x[k] * values[k];
     }
     let det = s_a * s_axx - s_ax * s_ax;
-    if !(det > 0.0) {
+    if det.is_nan() || det <= 0.0 {
         return Err(StatsError::TooFew(
             "the SII needs at least two groups".to_string(),
         ));
@@ -111,7 +111,11 @@ fn sii_regression(populations: &[f64], values: &[f64]) -> Result<(f64, f64), Sta
 fn check_groups(populations: &[f64], values: &[f64]) -> Result<(), StatsError> {
     if populations.len() != values.len() {
         return Err(StatsError::ShapeMismatch {
-            what: format!("{} populations but {} values", populations.len(), values.len()),
+            what: format!(
+                "{} populations but {} values",
+                populations.len(),
+                values.len()
+            ),
         });
     }
     if populations.len() < 2 {

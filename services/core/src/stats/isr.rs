@@ -18,9 +18,7 @@
 //! Reference: Breslow NE, Day NE (1987), as for [`super::byars`]; PHE Fingertips guidance.
 
 use super::rate::count_limits;
-use super::{
-    Confidence, Estimate, StatsError, check_count, check_denominator, check_multiplier,
-};
+use super::{Confidence, Estimate, StatsError, check_count, check_denominator, check_multiplier};
 
 /// Expected events `E = Σ n_i·X_i/N_i` and the reference crude rate `ΣX/ΣN` (unscaled).
 pub fn expected_events(

@@ -151,7 +151,9 @@ pub enum StatsError {
         what: String,
     },
     /// A standard population (weights) is invalid.
-    #[error("standard population weight {value} at band {index} is invalid: weights must be finite and ≥ 0 with a positive sum")]
+    #[error(
+        "standard population weight {value} at band {index} is invalid: weights must be finite and ≥ 0 with a positive sum"
+    )]
     InvalidWeight {
         /// Band position.
         index: usize,

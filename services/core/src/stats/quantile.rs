@@ -71,7 +71,10 @@ mod tests {
     #[test]
     fn fewer_values_than_groups_gives_no_quantiles() {
         let v = vec![Some(1.0), Some(2.0), None];
-        assert_eq!(assign_quantiles(&v, 5, true).unwrap(), vec![None, None, None]);
+        assert_eq!(
+            assign_quantiles(&v, 5, true).unwrap(),
+            vec![None, None, None]
+        );
     }
 
     #[test]

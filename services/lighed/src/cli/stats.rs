@@ -889,6 +889,7 @@ fn inequality(args: &StatsArgs) -> anyhow::Result<Table> {
 }
 
 #[cfg(test)]
+#[allow(clippy::excessive_precision)] // published values keep the source's digits
 mod tests {
     use super::*;
 
@@ -944,7 +945,7 @@ mod tests {
         let a: Vec<&str> = lines.next().unwrap().split(',').collect();
         assert_eq!(a[0], "A");
         let lower: f64 = a[4].parse().unwrap();
-        assert!((lower - 0.0017674320641406511).abs() < 1e-17);
+        assert!((lower - 0.001_767_432_064_140_651).abs() < 1e-17);
         assert_eq!(a[7], "Wilson");
         assert_eq!(lines.next(), Some("B,,100,,,,0.95,Wilson"));
     }
@@ -982,11 +983,12 @@ mod tests {
     /// METHODS.md §4.3 T5 (PHEindicatormethods `testdata_DSR_ISR.xlsx`): area "small".
     const SMALL: [u32; 19] = [12, 4, 3, 2, 3, 4, 8, 2, 2, 3, 4, 5, 6, 8, 5, 6, 5, 5, 4];
     const POP: [u32; 19] = [
-        636, 558, 609, 543, 384, 594, 669, 843, 660, 576, 606, 522, 426, 273, 300, 288, 153, 123, 207,
+        636, 558, 609, 543, 384, 594, 669, 843, 660, 576, 606, 522, 426, 273, 300, 288, 153, 123,
+        207,
     ];
     const REF_COUNT: [u32; 19] = [
-        10303, 2824, 0, 3615, 3641, 3490, 3789, 3213, 3031, 2771, 3089, 3490, 3595, 4745, 5514, 7125,
-        5694, 6210, 5757,
+        10303, 2824, 0, 3615, 3641, 3490, 3789, 3213, 3031, 2771, 3089, 3490, 3595, 4745, 5514,
+        7125, 5694, 6210, 5757,
     ];
     const REF_POP: [u32; 19] = [
         50520, 57173, 60213, 54659, 44345, 50128, 62163, 67423, 62899, 55463, 60479, 49974, 44140,
@@ -999,7 +1001,11 @@ mod tests {
             body.push_str(&format!("small,{},{},{}\n", AGE_BANDS[b], SMALL[b], POP[b]));
         }
         for b in 0..19 {
-            let c = if b == 18 { String::new() } else { "0".to_string() };
+            let c = if b == 18 {
+                String::new()
+            } else {
+                "0".to_string()
+            };
             body.push_str(&format!("none,{},{c},{}\n", AGE_BANDS[b], POP[b]));
         }
         file(dir, "age.csv", &body)
@@ -1011,7 +1017,10 @@ mod tests {
         let input = age_file(&dir);
         let out = run_ok(&args(StatsMethod::Dsr, &input));
         let rows: Vec<Vec<&str>> = out.lines().map(|l| l.split(',').collect()).collect();
-        assert_eq!(rows[0].join(","), "area,observed,population,value,lower,upper,confidence,method,note");
+        assert_eq!(
+            rows[0].join(","),
+            "area,observed,population,value,lower,upper,confidence,method,note"
+        );
         let v: f64 = rows[1][3].parse().unwrap();
         assert!((v / 1103.212025300104 - 1.0).abs() < 1e-12);
         assert_eq!(rows[2][3], "");
@@ -1019,7 +1028,10 @@ mod tests {
 
         let mut body = String::from("age_band,count,population\n");
         for b in 0..19 {
-            body.push_str(&format!("{},{},{}\n", AGE_BANDS[b], REF_COUNT[b], REF_POP[b]));
+            body.push_str(&format!(
+                "{},{},{}\n",
+                AGE_BANDS[b], REF_COUNT[b], REF_POP[b]
+            ));
         }
         let mut a = args(StatsMethod::Isr, &input);
         a.reference = Some(file(&dir, "ref.csv", &body));
@@ -1035,22 +1047,46 @@ mod tests {
     #[test]
     fn dsr_rejects_unknown_bands_and_negative_counts() {
         let dir = tempfile::tempdir().unwrap();
-        let p = file(&dir, "a.csv", "area,age_band,count,population\nA,0-5,1,10\n");
-        assert!(run_err(&args(StatsMethod::Dsr, &p)).contains("a.csv:2:2: unknown age band \"0-5\""));
-        let p = file(&dir, "b.csv", "area,age_band,count,population\nA,0-4,-1,10\n");
+        let p = file(
+            &dir,
+            "a.csv",
+            "area,age_band,count,population\nA,0-5,1,10\n",
+        );
+        assert!(
+            run_err(&args(StatsMethod::Dsr, &p)).contains("a.csv:2:2: unknown age band \"0-5\"")
+        );
+        let p = file(
+            &dir,
+            "b.csv",
+            "area,age_band,count,population\nA,0-4,-1,10\n",
+        );
         assert!(run_err(&args(StatsMethod::Dsr, &p)).contains("b.csv:2:3: count -1 is negative"));
-        let p = file(&dir, "c.csv", "area,age_band,count,population\nA,0-4,1,10\n");
+        let p = file(
+            &dir,
+            "c.csv",
+            "area,age_band,count,population\nA,0-4,1,10\n",
+        );
         assert!(run_err(&args(StatsMethod::Dsr, &p)).contains("has no row for age band 5-9"));
     }
 
     #[test]
     fn funnels_quantiles_and_inequality() {
         let dir = tempfile::tempdir().unwrap();
-        let p = file(&dir, "f.csv", "area,numerator,denominator\nA,35078.488,41980\nB,24803.6256,31824\n");
+        let p = file(
+            &dir,
+            "f.csv",
+            "area,numerator,denominator\nA,35078.488,41980\nB,24803.6256,31824\n",
+        );
         let out = run_ok(&args(StatsMethod::FunnelProportion, &p));
-        assert!(out.starts_with("area,numerator,denominator,lower_2s,upper_2s,lower_3s,upper_3s,significance\n"));
+        assert!(out.starts_with(
+            "area,numerator,denominator,lower_2s,upper_2s,lower_3s,upper_3s,significance\n"
+        ));
         assert!(out.contains("High (0.001)") && out.contains("Low (0.001)"));
-        let p = file(&dir, "r.csv", "area,observed,expected\nA,151,106.4429719\nB,0,240.6273499\n");
+        let p = file(
+            &dir,
+            "r.csv",
+            "area,observed,expected\nA,151,106.4429719\nB,0,240.6273499\n",
+        );
         let out = run_ok(&args(StatsMethod::FunnelRatio, &p));
         assert!(out.contains("A,151,106.4429719,") && out.ends_with("Low (0.001)\n"));
 
@@ -1059,13 +1095,20 @@ mod tests {
         assert!(run_err(&a).contains("--groups"));
         a.groups = Some(3);
         a.invert = true;
-        assert_eq!(run_ok(&a), "area,value,quantile\na,3,1\nb,1,3\nc,,\nd,2,2\n");
+        assert_eq!(
+            run_ok(&a),
+            "area,value,quantile\na,3,1\nb,1,3\nc,,\nd,2,2\n"
+        );
         a.format = StatsFormat::Json;
         let json: serde_json::Value = serde_json::from_str(&run_ok(&a)).unwrap();
         assert_eq!(json[2]["quantile"], serde_json::Value::Null);
         assert_eq!(json[0]["quantile"], 1);
 
-        let p = file(&dir, "i.csv", "group,population,value\n1,100,10\n2,100,20\n");
+        let p = file(
+            &dir,
+            "i.csv",
+            "group,population,value\n1,100,10\n2,100,20\n",
+        );
         let out = run_ok(&args(StatsMethod::Inequality, &p));
         let row: Vec<&str> = out.lines().nth(1).unwrap().split(',').collect();
         assert_eq!(row.len(), 8);
