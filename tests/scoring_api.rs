@@ -187,9 +187,55 @@ async fn check_everything(backend: Backend) {
     }
     assert_eq!(n, 623);
 
+    // Rank uncertainty: intervals hold the point rank, P(top k) sums to k, same seed ⇒ same answer.
+    let with_draws = pb::RankAreasRequest {
+        draws: Some(200),
+        seed: Some(3),
+        ..rank("municipality")
+    };
+    let a = client
+        .rank_areas(with_draws.clone())
+        .await
+        .expect("draws")
+        .into_inner();
+    let b = client
+        .rank_areas(with_draws)
+        .await
+        .expect("draws again")
+        .into_inner();
+    assert_eq!((a.draws, a.seed, a.top_k), (200, 3, 10));
+    assert_eq!(a.areas, b.areas, "same seed, same answer");
+    let mut p_sum = 0.0;
+    for x in &a.areas {
+        let r = x.region_rank.unwrap();
+        assert!(
+            x.rank_p05.unwrap() <= r && r <= x.rank_p95.unwrap(),
+            "{x:?}"
+        );
+        assert!(x.tie_group.unwrap() >= 1);
+        p_sum += x.p_top_k.unwrap();
+    }
+    assert!((p_sum - 10.0).abs() < 1e-9, "P(top 10) sums to {p_sum}");
+
     // Bad requests name the field.
     let cases: Vec<(pb::RankAreasRequest, Code, &str)> = vec![
         (rank("kommune"), Code::InvalidArgument, "level"),
+        (
+            pb::RankAreasRequest {
+                draws: Some(0),
+                ..rank("municipality")
+            },
+            Code::InvalidArgument,
+            "draws",
+        ),
+        (
+            pb::RankAreasRequest {
+                seed: Some(4),
+                ..rank("municipality")
+            },
+            Code::InvalidArgument,
+            "seed",
+        ),
         (rank(""), Code::InvalidArgument, "level"),
         (
             pb::RankAreasRequest {
@@ -246,8 +292,9 @@ async fn check_everything(backend: Backend) {
         .expect_err("unknown parent");
     assert_eq!(e.code(), Code::NotFound);
 
-    // Every ranking was recorded for audit (1 + 10 council calls + Herning + stream = 13).
-    assert_eq!(server.state.store.run_count().await.expect("runs"), 13);
+    // Every ranking was recorded for audit (1 + 10 council calls + Herning + stream + 2 with
+    // draws = 15).
+    assert_eq!(server.state.store.run_count().await.expect("runs"), 15);
     server.stop().await;
 }
 

@@ -38,6 +38,43 @@ pub struct RankRequest {
     pub scope: ScopeRequest,
     /// How many areas to return; `None` = all.
     pub top_n: Option<u32>,
+    /// Monte Carlo draws for rank uncertainty; `None` = point ranking only.
+    pub draws: Option<u32>,
+    /// Seed of the draws (default [`DEFAULT_SEED`]).
+    pub seed: Option<u64>,
+}
+
+/// Largest accepted number of draws.
+pub const MAX_DRAWS: u32 = 100_000;
+/// Seed used when draws are asked for without one.
+pub const DEFAULT_SEED: u64 = 1;
+
+/// Rank uncertainty of one area (regional ranks), from the Monte Carlo draws.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Uncertainty {
+    /// Median regional rank over the draws.
+    pub rank_median: Option<u32>,
+    /// 5 % quantile of the regional rank.
+    pub rank_p05: Option<u32>,
+    /// 95 % quantile of the regional rank.
+    pub rank_p95: Option<u32>,
+    /// Share of draws in the regional top k.
+    pub p_top_k: Option<f64>,
+    /// Share of draws in regional decile 1.
+    pub p_top_decile: Option<f64>,
+    /// Group of statistically indistinguishable areas.
+    pub tie_group: Option<u32>,
+}
+
+/// How the uncertainty was computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct DrawInfo {
+    /// Draws run.
+    pub draws: u32,
+    /// Seed.
+    pub seed: u64,
+    /// k of `p_top_k`.
+    pub top_k: u32,
 }
 
 /// Who asks and through which door (recorded with every run).
@@ -91,6 +128,8 @@ pub struct RankedRow {
     pub reasons: Vec<Reason>,
     /// Note (missing indicators, why not scored).
     pub note: Option<String>,
+    /// Rank uncertainty, when draws were asked for.
+    pub uncertainty: Option<Uncertainty>,
 }
 
 /// A ranking with its provenance.
@@ -114,6 +153,8 @@ pub struct Ranking {
     pub rows: Vec<RankedRow>,
     /// The recorded run.
     pub run_id: i64,
+    /// Draws, seed and k, when draws were asked for.
+    pub draws: Option<DrawInfo>,
 }
 
 /// Validates `req`, computes the ranking and records the run.
@@ -159,6 +200,17 @@ pub async fn rank(
             "top_n",
             format!("must be between 1 and {MAX_TOP_N}, got {n}"),
         ));
+    }
+    if let Some(d) = req.draws
+        && !(1..=MAX_DRAWS).contains(&d)
+    {
+        return Err(AppError::invalid(
+            "draws",
+            format!("must be between 1 and {MAX_DRAWS}, got {d}"),
+        ));
+    }
+    if req.seed.is_some() && req.draws.is_none() {
+        return Err(AppError::invalid("seed", "a seed needs draws (--draws N)"));
     }
     let scope = resolve_scope(state, &req.scope).await?;
 
@@ -207,26 +259,60 @@ pub async fn rank(
         area_codes: areas.iter().map(|a| a.code.clone()).collect(),
         columns,
     };
-    let scored = model.score(&table).map_err(|e| {
+    let model_failed = |e: lighed_core::model::ModelError| {
         AppError::Internal(format!("model {} failed on stored data: {e}", model.name()))
-    })?;
+    };
+    let (scored, uncertainty, draw_info) = match req.draws {
+        None => (model.score(&table).map_err(model_failed)?, None, None),
+        Some(draws) => {
+            let opts = lighed_core::model::DrawOptions {
+                draws,
+                seed: req.seed.unwrap_or(DEFAULT_SEED),
+                top_k: req.top_n.unwrap_or(lighed_core::model::DEFAULT_TOP_K),
+            };
+            let u = model
+                .score_with_uncertainty(&table, &opts)
+                .map_err(model_failed)?;
+            let info = DrawInfo {
+                draws: u.draws,
+                seed: u.seed,
+                top_k: u.top_k,
+            };
+            (u.scores, Some(u.uncertainty), Some(info))
+        }
+    };
+    let mut uncertainty = uncertainty.map(|v| v.into_iter());
 
-    let mut in_scope: Vec<(AreaScore, &AreaRow)> = scored
+    let mut in_scope: Vec<(AreaScore, &AreaRow, Option<Uncertainty>)> = scored
         .rows
         .into_iter()
         .zip(areas.iter())
-        .filter(|(_, a)| scope.contains(a))
+        .map(|(s, a)| {
+            let u = uncertainty
+                .as_mut()
+                .and_then(|it| it.next())
+                .map(|u| Uncertainty {
+                    rank_median: u.rank_median,
+                    rank_p05: u.rank_p05,
+                    rank_p95: u.rank_p95,
+                    p_top_k: u.p_top_k,
+                    p_top_decile: u.p_top_decile,
+                    tie_group: u.tie_group,
+                });
+            (s, a, u)
+        })
+        .filter(|(_, a, _)| scope.contains(a))
         .collect();
-    let region_ranks: Vec<Option<u32>> = in_scope.iter().map(|(s, _)| s.rank).collect();
-    let mut scores: Vec<AreaScore> = in_scope.iter().map(|(s, _)| s.clone()).collect();
+    let region_ranks: Vec<Option<u32>> = in_scope.iter().map(|(s, _, _)| s.rank).collect();
+    let mut scores: Vec<AreaScore> = in_scope.iter().map(|(s, _, _)| s.clone()).collect();
     rerank(&mut scores);
-    for ((slot, _), s) in in_scope.iter_mut().zip(scores) {
+    for ((slot, _, _), s) in in_scope.iter_mut().zip(scores) {
         *slot = s;
     }
     let mut rows: Vec<RankedRow> = in_scope
         .iter()
         .zip(region_ranks)
-        .map(|((s, a), region_rank)| RankedRow {
+        .map(|((s, a, u), region_rank)| RankedRow {
             area_code: a.code.clone(),
             area_name: a.name.clone(),
             level: a.level.clone(),
@@ -240,6 +326,7 @@ pub async fn rank(
                 .map(|c| reason(c, model))
                 .collect(),
             note: s.note.clone(),
+            uncertainty: u.clone(),
         })
         .collect();
     rows.sort_by(|a, b| match (a.rank, b.rank) {
@@ -263,6 +350,7 @@ pub async fn rank(
         total_in_scope,
         rows,
         run_id: 0,
+        draws: draw_info,
     };
     let digest = hex::encode(Sha256::digest(
         serde_json::to_vec(&ranking.rows).map_err(|e| AppError::Internal(e.to_string()))?,

@@ -76,6 +76,33 @@ fn rank_municipalities_csv_on_a_fresh_data_dir() {
         assert!(r[8].starts_with("d-"));
     }
 
+    // With draws the CSV gains the uncertainty columns, and the same seed gives the same bytes.
+    let args = [
+        "rank",
+        "--level",
+        "municipality",
+        "--draws",
+        "300",
+        "--seed",
+        "11",
+        "--format",
+        "csv",
+    ];
+    let a = stdout(&lighed(dir.path(), &args));
+    assert_eq!(a, stdout(&lighed(dir.path(), &args)));
+    let (header, rows) = csv_rows(&a);
+    for col in [
+        "rank_median",
+        "rank_p05",
+        "rank_p95",
+        "p_top_k",
+        "p_top_decile",
+        "tie_group",
+    ] {
+        assert!(header.iter().any(|h| h == col), "missing {col}: {header:?}");
+    }
+    assert_eq!(rows.len(), 19);
+
     // Same database + same model ⇒ byte-identical output, in every format.
     for format in ["csv", "json", "table"] {
         let a = lighed(

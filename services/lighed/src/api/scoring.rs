@@ -40,6 +40,8 @@ fn rank_request(r: pb::RankAreasRequest) -> Result<RankRequest, AppError> {
         level: r.level,
         scope,
         top_n: r.top_n,
+        draws: r.draws,
+        seed: r.seed,
     })
 }
 
@@ -72,6 +74,12 @@ fn ranked_areas(r: &Ranking) -> Vec<pb::RankedArea> {
             model_version: r.model_version.clone(),
             data_version: r.data_version.clone(),
             note: row.note.clone().unwrap_or_default(),
+            rank_median: row.uncertainty.as_ref().and_then(|u| u.rank_median),
+            rank_p05: row.uncertainty.as_ref().and_then(|u| u.rank_p05),
+            rank_p95: row.uncertainty.as_ref().and_then(|u| u.rank_p95),
+            p_top_k: row.uncertainty.as_ref().and_then(|u| u.p_top_k),
+            p_top_decile: row.uncertainty.as_ref().and_then(|u| u.p_top_decile),
+            tie_group: row.uncertainty.as_ref().and_then(|u| u.tie_group),
         })
         .collect()
 }
@@ -156,6 +164,9 @@ impl ScoringService for ScoringApi {
             data_version: ranking.data_version.clone(),
             total_in_scope: ranking.total_in_scope,
             run_id: ranking.run_id,
+            draws: ranking.draws.map(|d| d.draws).unwrap_or(0),
+            seed: ranking.draws.map(|d| d.seed).unwrap_or(0),
+            top_k: ranking.draws.map(|d| d.top_k).unwrap_or(0),
         }))
     }
 

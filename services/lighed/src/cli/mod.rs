@@ -160,6 +160,13 @@ pub struct RankArgs {
     /// Return only the N areas with the highest need.
     #[arg(long = "top", value_name = "N")]
     pub top: Option<u32>,
+    /// Monte Carlo draws for rank uncertainty (adds rank_median, rank_p05, rank_p95, p_top_k,
+    /// p_top_decile, tie_group).
+    #[arg(long, value_name = "N")]
+    pub draws: Option<u32>,
+    /// Seed of the draws (default 1); the same seed gives the same output.
+    #[arg(long, value_name = "S", requires = "draws")]
+    pub seed: Option<u64>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -226,6 +233,8 @@ pub async fn run_offline(cli: &Cli, out: &mut dyn Write) -> anyhow::Result<()> {
                 level: a.level.clone(),
                 scope,
                 top_n: a.top,
+                draws: a.draws,
+                seed: a.seed,
             };
             let ranking = crate::ranking::rank(&state, &req, &cli_caller()).await?;
             output::write_ranking(out, &ranking, a.format)?;

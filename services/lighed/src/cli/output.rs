@@ -11,29 +11,6 @@ use super::Format;
 use crate::catalog::ModelCatalog;
 use crate::ranking::Ranking;
 
-/// One `rank` output row: the contract columns first
-/// (`area_code,area_name,level,score,rank,decile,population,model_version,data_version`),
-/// then extras.
-#[derive(Debug, Serialize)]
-struct RankCsvRow<'a> {
-    area_code: &'a str,
-    area_name: &'a str,
-    level: &'a str,
-    score: Option<f64>,
-    rank: Option<u32>,
-    decile: Option<u8>,
-    population: Option<i64>,
-    model_version: &'a str,
-    data_version: &'a str,
-    model: &'a str,
-    region_rank: Option<u32>,
-    scope: &'a str,
-    reason_1: &'a str,
-    reason_2: &'a str,
-    reason_3: &'a str,
-    note: &'a str,
-}
-
 #[derive(Debug, Serialize)]
 struct RankJsonRow<'a> {
     area_code: &'a str,
@@ -50,6 +27,10 @@ struct RankJsonRow<'a> {
     scope: &'a str,
     reasons: &'a [crate::ranking::Reason],
     note: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    uncertainty: Option<&'a crate::ranking::Uncertainty>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    draws: Option<crate::ranking::DrawInfo>,
 }
 
 /// Writes a ranking.
@@ -57,46 +38,88 @@ pub fn write_ranking(out: &mut dyn Write, r: &Ranking, format: Format) -> anyhow
     match format {
         Format::Csv => {
             let mut w = csv::Writer::from_writer(out);
-            for row in &r.rows {
-                let reason = |i: usize| row.reasons.get(i).map(|x| x.text.as_str()).unwrap_or("");
-                w.serialize(RankCsvRow {
-                    area_code: &row.area_code,
-                    area_name: &row.area_name,
-                    level: &row.level,
-                    score: row.score,
-                    rank: row.rank,
-                    decile: row.decile,
-                    population: row.population,
-                    model_version: &r.model_version,
-                    data_version: &r.data_version,
-                    model: &r.model,
-                    region_rank: row.region_rank,
-                    scope: &r.scope,
-                    reason_1: reason(0),
-                    reason_2: reason(1),
-                    reason_3: reason(2),
-                    note: row.note.as_deref().unwrap_or(""),
-                })?;
+            let mut header = vec![
+                "area_code",
+                "area_name",
+                "level",
+                "score",
+                "rank",
+                "decile",
+                "population",
+                "model_version",
+                "data_version",
+                "model",
+                "region_rank",
+                "scope",
+                "reason_1",
+                "reason_2",
+                "reason_3",
+                "note",
+            ];
+            if r.draws.is_some() {
+                header.extend([
+                    "rank_median",
+                    "rank_p05",
+                    "rank_p95",
+                    "p_top_k",
+                    "p_top_decile",
+                    "tie_group",
+                    "draws",
+                    "seed",
+                    "top_k",
+                ]);
             }
-            if r.rows.is_empty() {
-                w.write_record([
-                    "area_code",
-                    "area_name",
-                    "level",
-                    "score",
-                    "rank",
-                    "decile",
-                    "population",
-                    "model_version",
-                    "data_version",
-                    "model",
-                    "region_rank",
-                    "scope",
-                    "reason_1",
-                    "reason_2",
-                    "reason_3",
-                    "note",
-                ])?;
+            w.write_record(&header)?;
+            for row in &r.rows {
+                let reason = |i: usize| {
+                    row.reasons
+                        .get(i)
+                        .map(|x| x.text.clone())
+                        .unwrap_or_default()
+                };
+                let mut rec = vec![
+                    row.area_code.clone(),
+                    row.area_name.clone(),
+                    row.level.clone(),
+                    cell(row.score),
+                    cell(row.rank),
+                    cell(row.decile),
+                    cell(row.population),
+                    r.model_version.clone(),
+                    r.data_version.clone(),
+                    r.model.clone(),
+                    cell(row.region_rank),
+                    r.scope.clone(),
+                    reason(0),
+                    reason(1),
+                    reason(2),
+                    row.note.clone().unwrap_or_default(),
+                ];
+                if let Some(d) = r.draws {
+                    let u = row
+                        .uncertainty
+                        .clone()
+                        .unwrap_or(crate::ranking::Uncertainty {
+                            rank_median: None,
+                            rank_p05: None,
+                            rank_p95: None,
+                            p_top_k: None,
+                            p_top_decile: None,
+                            tie_group: None,
+                        });
+                    rec.extend([
+                        cell(u.rank_median),
+                        cell(u.rank_p05),
+                        cell(u.rank_p95),
+                        cell(u.p_top_k),
+                        cell(u.p_top_decile),
+                        cell(u.tie_group),
+                        d.draws.to_string(),
+                        d.seed.to_string(),
+                        d.top_k.to_string(),
+                    ]);
+                }
+                w.write_record(&rec)?;
             }
             w.flush()?;
         }
@@ -119,6 +142,8 @@ pub fn write_ranking(out: &mut dyn Write, r: &Ranking, format: Format) -> anyhow
                     scope: &r.scope,
                     reasons: &row.reasons,
                     note: row.note.as_deref(),
+                    uncertainty: row.uncertainty.as_ref(),
+                    draws: r.draws,
                 })
                 .collect();
             serde_json::to_writer_pretty(&mut *out, &rows)?;
@@ -160,6 +185,11 @@ pub fn write_ranking(out: &mut dyn Write, r: &Ranking, format: Format) -> anyhow
         }
     }
     Ok(())
+}
+
+/// A CSV cell: the value's shortest round-trip text, or empty.
+fn cell<T: ToString>(v: Option<T>) -> String {
+    v.map(|x| x.to_string()).unwrap_or_default()
 }
 
 fn opt<T: ToString>(v: Option<T>) -> String {

@@ -1,0 +1,540 @@
+//! `lighed plan`: deployment planning on CSV files, so any planning tool can call lighed
+//! (issue 5 item 5). The work is done by `lighed_planner`; this module reads the files, maps
+//! the flags and writes the result.
+//!
+//! ```text
+//! lighed plan --demand D.csv --sites S.csv (--distances M.csv | --radius-km R) [--radius R]
+//!             [--open P | --budget KR] [--objective coverage|median|set-cover]
+//!             [--solver auto|exact|heuristic] [--time-limit SECONDS] [--format json|csv]
+//! ```
+//!
+//! File contracts (CSV, `,`-separated, with a header naming the columns; optional columns may be
+//! left out; any other column is an error so that a misspelt name is not silently ignored):
+//!
+//! | file | columns |
+//! | --- | --- |
+//! | `D.csv` | `demand_id,weight[,council][,lon,lat]` |
+//! | `S.csv` | `site_id[,capacity][,cost][,council][,required][,lon,lat]` |
+//! | `M.csv` | `site_id,demand_id,distance` |
+//!
+//! Coverage is `distance <= radius` (inclusive). With `--radius-km R` distances are great-circle
+//! metres between the `lon,lat` of the points (both files need them) and the radius is
+//! `R × 1000` m; with `--distances M.csv` the radius is `--radius` in the matrix's units, and a
+//! pair missing from the matrix means "no route". `required` accepts `true/false`, `1/0`,
+//! `yes/no`, `ja/nej` (empty = false); empty `capacity`, `cost`, `council`, `lon,lat` cells mean
+//! "none". Site costs count against their council's yearly budget of 1,600,000 kr (the default
+//! per-council budget; sites without a council or cost are not limited by it).
+//!
+//! Output (`--format json`, the default): one object with `objective`, `objective_value`,
+//! `open_sites` (site ids), `covered_weight`, `uncovered_demand_points`, `mean_distance`,
+//! `upper_bound`, `lower_bound`, `gap`, `proven_optimal`, `solver`, `solver_note`,
+//! `percent_covered`, `covered_points`, `total_weight`, `distance_unit`, `sites` (per open site:
+//! reach, marginal value, runner-up, reason) and, when councils are given, `councils` (need,
+//! reached, share, spend, budget per council). `--format csv`: one row per open site with the
+//! plan's figures repeated on every row.
+//!
+//! Errors are one line, `file:line:column: message` for file problems (line 1 is the header,
+//! columns count from 1); an infeasible request names the constraint (e.g. `open: 17 sites
+//! requested but only 16 candidate sites exist`). Nothing is written on error.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::ValueEnum;
+use lighed_planner::{
+    CandidateSite, Coverage, DemandPoint, DistanceEntry, DistanceMatrix, Fairness, Limit, LonLat,
+    Objective, Plan, PlanRequest, SolveOptions, SolverChoice,
+};
+
+/// What to optimise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanObjective {
+    /// Maximal covering: most demand weight within the radius of an open site.
+    Coverage,
+    /// p-median: least weighted distance to the nearest open site.
+    Median,
+    /// Set covering: fewest sites that cover every demand point.
+    SetCover,
+}
+
+/// Which solver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanSolver {
+    /// Heuristic, then the exact search when the bound does not already prove the plan optimal
+    /// (within the time limit, default 10 s).
+    Auto,
+    /// The exact search (to completion unless --time-limit is given).
+    Exact,
+    /// Greedy and local search with a bound; no exact search.
+    Heuristic,
+}
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    /// One JSON object.
+    Json,
+    /// One CSV row per open site.
+    Csv,
+}
+
+/// `lighed plan`.
+#[derive(clap::Args, Debug)]
+pub struct PlanArgs {
+    /// Demand points CSV: demand_id,weight[,council][,lon,lat].
+    #[arg(long)]
+    pub demand: PathBuf,
+    /// Candidate sites CSV: site_id[,capacity][,cost][,council][,required][,lon,lat].
+    #[arg(long)]
+    pub sites: PathBuf,
+    /// Distance matrix CSV: site_id,demand_id,distance (coverage is distance <= --radius).
+    #[arg(long, required_unless_present = "radius_km", conflicts_with = "radius_km")]
+    pub distances: Option<PathBuf>,
+    /// Coverage radius in km on great-circle distances between lon,lat.
+    #[arg(long)]
+    pub radius_km: Option<f64>,
+    /// Coverage radius in the units of --distances.
+    #[arg(long, requires = "distances")]
+    pub radius: Option<f64>,
+    /// Number of sites to open (required sites included).
+    #[arg(long, conflicts_with = "budget")]
+    pub open: Option<usize>,
+    /// Total yearly budget in kr for the open sites.
+    #[arg(long)]
+    pub budget: Option<f64>,
+    /// What to optimise.
+    #[arg(long, value_enum, default_value_t = PlanObjective::Coverage)]
+    pub objective: PlanObjective,
+    /// Which solver.
+    #[arg(long, value_enum, default_value_t = PlanSolver::Auto)]
+    pub solver: PlanSolver,
+    /// Wall-clock limit in seconds for the search.
+    #[arg(long)]
+    pub time_limit: Option<f64>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Json)]
+    pub format: PlanFormat,
+}
+
+/// A problem in an input file, located by line and column.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}:{line}:{column}: {message}")]
+pub struct InputError {
+    /// The file.
+    pub file: String,
+    /// 1-based line (1 = header).
+    pub line: u64,
+    /// 1-based column.
+    pub column: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Runs `lighed plan`: reads the files, solves, writes the plan to `out`.
+///
+/// # Errors
+/// File problems (with file, line and column), invalid flags, and infeasible requests (naming
+/// the constraint).
+pub fn run(args: &PlanArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    let request = read_request(args)?;
+    let problem = request.validate().map_err(|e| anyhow::anyhow!("plan: {e}"))?;
+    let options = SolveOptions {
+        solver: match args.solver {
+            PlanSolver::Auto => SolverChoice::Auto,
+            PlanSolver::Exact => SolverChoice::Exact,
+            PlanSolver::Heuristic => SolverChoice::Heuristic,
+        },
+        time_limit: match args.time_limit {
+            None => None,
+            Some(t) if t.is_finite() && t > 0.0 && t < 1e9 => Some(Duration::from_secs_f64(t)),
+            Some(t) => anyhow::bail!("--time-limit must be a positive number of seconds, got {t}"),
+        },
+        ..SolveOptions::default()
+    };
+    let plan = lighed_planner::solve(&problem, &options).map_err(|e| anyhow::anyhow!("plan: {e}"))?;
+    let text = match args.format {
+        PlanFormat::Json => {
+            let mut s = serde_json::to_string_pretty(&plan_json(&plan))?;
+            s.push('\n');
+            s
+        }
+        PlanFormat::Csv => plan_csv(&plan)?,
+    };
+    out.write_all(text.as_bytes())?;
+    Ok(())
+}
+
+/// Builds the planner request from the flags and files.
+fn read_request(args: &PlanArgs) -> anyhow::Result<PlanRequest> {
+    let demand = read_demand(&args.demand)?;
+    let sites = read_sites(&args.sites)?;
+    let coverage = match (&args.distances, args.radius_km) {
+        (Some(m), None) => Coverage::Matrix {
+            distances: DistanceMatrix::Sparse(read_matrix(m)?),
+            radius: args.radius,
+        },
+        (None, Some(r)) => {
+            if !r.is_finite() || r < 0.0 {
+                anyhow::bail!("--radius-km must be a finite number ≥ 0, got {r}");
+            }
+            Coverage::GreatCircle {
+                radius_m: r * 1000.0,
+            }
+        }
+        _ => anyhow::bail!("give exactly one of --distances or --radius-km"),
+    };
+    let limit = match (args.open, args.budget) {
+        (Some(p), None) => Some(Limit::Open(p)),
+        (None, Some(b)) => Some(Limit::Budget(b)),
+        (None, None) => None,
+        (Some(_), Some(_)) => anyhow::bail!("give at most one of --open and --budget"),
+    };
+    Ok(PlanRequest {
+        demand,
+        sites,
+        coverage,
+        limit,
+        objective: match args.objective {
+            PlanObjective::Coverage => Objective::Coverage,
+            PlanObjective::Median => Objective::Median,
+            PlanObjective::SetCover => Objective::SetCover,
+        },
+        fairness: Fairness::default(),
+        teams: None,
+    })
+}
+
+/// A CSV file with named columns.
+struct Table {
+    file: String,
+    columns: HashMap<String, usize>,
+    rows: Vec<(u64, csv::StringRecord)>,
+}
+
+impl Table {
+    fn read(path: &Path, allowed: &[&str], required: &[&str]) -> anyhow::Result<Table> {
+        let file = path.display().to_string();
+        let mut rdr = csv::ReaderBuilder::new()
+            .trim(csv::Trim::All)
+            .from_path(path)
+            .with_context(|| format!("{file}: cannot open"))?;
+        let header = rdr
+            .headers()
+            .map_err(|e| anyhow::anyhow!("{file}:1:1: {e}"))?
+            .clone();
+        let mut columns = HashMap::new();
+        for (k, name) in header.iter().enumerate() {
+            let name = name.trim_start_matches('\u{feff}');
+            if !allowed.contains(&name) {
+                return Err(InputError {
+                    file,
+                    line: 1,
+                    column: k + 1,
+                    message: format!(
+                        "unknown column '{name}' (expected {})",
+                        allowed.join(", ")
+                    ),
+                }
+                .into());
+            }
+            if columns.insert(name.to_string(), k).is_some() {
+                return Err(InputError {
+                    file,
+                    line: 1,
+                    column: k + 1,
+                    message: format!("column '{name}' appears twice"),
+                }
+                .into());
+            }
+        }
+        for r in required {
+            if !columns.contains_key(*r) {
+                return Err(InputError {
+                    file,
+                    line: 1,
+                    column: 1,
+                    message: format!("missing column '{r}'"),
+                }
+                .into());
+            }
+        }
+        if columns.contains_key("lon") != columns.contains_key("lat") {
+            return Err(InputError {
+                file,
+                line: 1,
+                column: 1,
+                message: "give both lon and lat columns, or neither".into(),
+            }
+            .into());
+        }
+        let mut rows = Vec::new();
+        for rec in rdr.records() {
+            let rec = rec.map_err(|e| {
+                let line = e.position().map_or(0, |p| p.line());
+                anyhow::anyhow!("{file}:{line}:1: {e}")
+            })?;
+            let line = rec.position().map_or(0, |p| p.line());
+            rows.push((line, rec));
+        }
+        Ok(Table {
+            file,
+            columns,
+            rows,
+        })
+    }
+
+    fn err(&self, line: u64, col: &str, message: String) -> anyhow::Error {
+        InputError {
+            file: self.file.clone(),
+            line,
+            column: self.columns.get(col).map_or(1, |c| c + 1),
+            message,
+        }
+        .into()
+    }
+
+    /// The trimmed cell, `None` when the column is absent or the cell empty.
+    fn cell<'r>(&self, rec: &'r csv::StringRecord, col: &str) -> Option<&'r str> {
+        self.columns
+            .get(col)
+            .and_then(|&k| rec.get(k))
+            .filter(|s| !s.is_empty())
+    }
+
+    fn text(&self, line: u64, rec: &csv::StringRecord, col: &str) -> anyhow::Result<String> {
+        self.cell(rec, col)
+            .map(str::to_owned)
+            .ok_or_else(|| self.err(line, col, format!("empty {col}")))
+    }
+
+    /// A finite number ≥ 0, or `None` for an empty cell.
+    fn number(&self, line: u64, rec: &csv::StringRecord, col: &str) -> anyhow::Result<Option<f64>> {
+        let Some(s) = self.cell(rec, col) else {
+            return Ok(None);
+        };
+        match s.parse::<f64>() {
+            Ok(v) if v.is_finite() && v >= 0.0 => Ok(Some(v)),
+            _ => Err(self.err(
+                line,
+                col,
+                format!("{col} must be a finite number ≥ 0, got '{s}'"),
+            )),
+        }
+    }
+
+    fn location(&self, line: u64, rec: &csv::StringRecord) -> anyhow::Result<Option<LonLat>> {
+        match (self.cell(rec, "lon"), self.cell(rec, "lat")) {
+            (None, None) => Ok(None),
+            (Some(lon), Some(lat)) => {
+                let parse = |s: &str, col: &str, lim: f64| -> anyhow::Result<f64> {
+                    match s.parse::<f64>() {
+                        Ok(v) if v.is_finite() && v.abs() <= lim => Ok(v),
+                        _ => Err(self.err(
+                            line,
+                            col,
+                            format!("{col} must be a number in −{lim}…{lim}, got '{s}'"),
+                        )),
+                    }
+                };
+                Ok(Some(LonLat {
+                    lon: parse(lon, "lon", 180.0)?,
+                    lat: parse(lat, "lat", 90.0)?,
+                }))
+            }
+            _ => Err(self.err(line, "lon", "give both lon and lat, or neither".into())),
+        }
+    }
+}
+
+fn check_unique(
+    t: &Table,
+    seen: &mut HashMap<String, u64>,
+    id: &str,
+    line: u64,
+    col: &str,
+) -> anyhow::Result<()> {
+    if let Some(first) = seen.insert(id.to_string(), line) {
+        return Err(t.err(
+            line,
+            col,
+            format!("duplicate {col} '{id}' (first on line {first})"),
+        ));
+    }
+    Ok(())
+}
+
+fn read_demand(path: &Path) -> anyhow::Result<Vec<DemandPoint>> {
+    let t = Table::read(
+        path,
+        &["demand_id", "weight", "council", "lon", "lat"],
+        &["demand_id", "weight"],
+    )?;
+    let mut seen = HashMap::new();
+    let mut out = Vec::with_capacity(t.rows.len());
+    for (line, rec) in &t.rows {
+        let id = t.text(*line, rec, "demand_id")?;
+        check_unique(&t, &mut seen, &id, *line, "demand_id")?;
+        let weight = t
+            .number(*line, rec, "weight")?
+            .ok_or_else(|| t.err(*line, "weight", "empty weight".into()))?;
+        out.push(DemandPoint {
+            id,
+            weight,
+            population: None,
+            council: t.cell(rec, "council").map(str::to_owned),
+            location: t.location(*line, rec)?,
+        });
+    }
+    if out.is_empty() {
+        anyhow::bail!("{}: no demand points", t.file);
+    }
+    Ok(out)
+}
+
+fn parse_bool(s: &str) -> Option<bool> {
+    match s.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "ja" | "y" => Some(true),
+        "false" | "0" | "no" | "nej" | "n" => Some(false),
+        _ => None,
+    }
+}
+
+fn read_sites(path: &Path) -> anyhow::Result<Vec<CandidateSite>> {
+    let t = Table::read(
+        path,
+        &["site_id", "capacity", "cost", "council", "required", "lon", "lat"],
+        &["site_id"],
+    )?;
+    let mut seen = HashMap::new();
+    let mut out = Vec::with_capacity(t.rows.len());
+    for (line, rec) in &t.rows {
+        let id = t.text(*line, rec, "site_id")?;
+        check_unique(&t, &mut seen, &id, *line, "site_id")?;
+        let required = match t.cell(rec, "required") {
+            None => false,
+            Some(s) => parse_bool(s).ok_or_else(|| {
+                t.err(
+                    *line,
+                    "required",
+                    format!("required must be true/false, 1/0, yes/no or ja/nej, got '{s}'"),
+                )
+            })?,
+        };
+        out.push(CandidateSite {
+            id,
+            capacity: t.number(*line, rec, "capacity")?,
+            cost: t.number(*line, rec, "cost")?,
+            required,
+            council: t.cell(rec, "council").map(str::to_owned),
+            location: t.location(*line, rec)?,
+        });
+    }
+    if out.is_empty() {
+        anyhow::bail!("{}: no candidate sites", t.file);
+    }
+    Ok(out)
+}
+
+fn read_matrix(path: &Path) -> anyhow::Result<Vec<DistanceEntry>> {
+    let t = Table::read(
+        path,
+        &["site_id", "demand_id", "distance"],
+        &["site_id", "demand_id", "distance"],
+    )?;
+    let mut out = Vec::with_capacity(t.rows.len());
+    for (line, rec) in &t.rows {
+        out.push(DistanceEntry {
+            site_id: t.text(*line, rec, "site_id")?,
+            demand_id: t.text(*line, rec, "demand_id")?,
+            distance: t
+                .number(*line, rec, "distance")?
+                .ok_or_else(|| t.err(*line, "distance", "empty distance".into()))?,
+        });
+    }
+    Ok(out)
+}
+
+/// The JSON output object.
+fn plan_json(plan: &Plan) -> serde_json::Value {
+    let mut v = serde_json::json!({
+        "objective": plan.objective.as_str(),
+        "objective_value": plan.objective_value,
+        "open_sites": plan.open_sites.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
+        "covered_weight": plan.covered_weight,
+        "covered_points": plan.covered_points,
+        "uncovered_demand_points": plan.uncovered_demand_points,
+        "percent_covered": plan.percent_covered,
+        "total_weight": plan.total_weight,
+        "mean_distance": plan.mean_distance,
+        "distance_unit": plan.distance_unit,
+        "upper_bound": plan.upper_bound,
+        "lower_bound": plan.lower_bound,
+        "gap": plan.gap,
+        "proven_optimal": plan.proven_optimal,
+        "solver": plan.solver.as_str(),
+        "solver_note": plan.solver_note,
+        "greedy_value": plan.greedy_value,
+        "nodes": plan.nodes,
+        "sites": plan.open_sites,
+    });
+    if !plan.councils.is_empty() {
+        v["councils"] = serde_json::to_value(&plan.councils).unwrap_or_default();
+    }
+    v
+}
+
+/// One CSV row per open site, the plan's figures repeated on each.
+fn plan_csv(plan: &Plan) -> anyhow::Result<String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "site_id",
+        "council",
+        "required",
+        "cost",
+        "reached_weight",
+        "reached_points",
+        "marginal_value",
+        "runner_up",
+        "runner_up_loss",
+        "objective",
+        "objective_value",
+        "covered_weight",
+        "uncovered_demand_points",
+        "mean_distance",
+        "upper_bound",
+        "lower_bound",
+        "gap",
+        "proven_optimal",
+        "solver",
+    ])?;
+    let opt = |v: Option<f64>| v.map_or(String::new(), |x| x.to_string());
+    for s in &plan.open_sites {
+        w.write_record([
+            s.id.clone(),
+            s.council.clone().unwrap_or_default(),
+            s.required.to_string(),
+            s.cost.to_string(),
+            s.reached_weight.to_string(),
+            s.reached_points.to_string(),
+            s.marginal_value.to_string(),
+            s.runner_up
+                .as_ref()
+                .map_or(String::new(), |r| r.site_id.clone()),
+            opt(s.runner_up.as_ref().map(|r| r.loss)),
+            plan.objective.as_str().to_string(),
+            plan.objective_value.to_string(),
+            plan.covered_weight.to_string(),
+            plan.uncovered_demand_points.to_string(),
+            opt(plan.mean_distance),
+            plan.upper_bound.to_string(),
+            plan.lower_bound.to_string(),
+            plan.gap.to_string(),
+            plan.proven_optimal.to_string(),
+            plan.solver.as_str().to_string(),
+        ])?;
+    }
+    Ok(String::from_utf8(w.into_inner()?)?)
+}
