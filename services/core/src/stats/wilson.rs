@@ -104,17 +104,32 @@ pub fn proportions(
     let mut value = Array1::zeros(x.len());
     let mut lower = Array1::zeros(x.len());
     let mut upper = Array1::zeros(x.len());
-    Zip::from(&mut value)
-        .and(&mut lower)
-        .and(&mut upper)
-        .and(x)
-        .and(n)
-        .for_each(|v, l, u, &xi, &ni| {
-            let (lo, hi) = wilson_limits_z(xi, ni, z);
-            *v = xi / ni * multiplier;
-            *l = lo * multiplier;
-            *u = hi * multiplier;
-        });
+    let kernel = |v: &mut f64, l: &mut f64, u: &mut f64, xi: f64, ni: f64| {
+        let (lo, hi) = wilson_limits_z(xi, ni, z);
+        *v = xi / ni * multiplier;
+        *l = lo * multiplier;
+        *u = hi * multiplier;
+    };
+    match (
+        x.as_slice(),
+        n.as_slice(),
+        value.as_slice_mut(),
+        lower.as_slice_mut(),
+        upper.as_slice_mut(),
+    ) {
+        // Contiguous inputs: plain slice loop, which the compiler vectorises.
+        (Some(xs), Some(ns), Some(vs), Some(ls), Some(us)) => {
+            for i in 0..xs.len() {
+                kernel(&mut vs[i], &mut ls[i], &mut us[i], xs[i], ns[i]);
+            }
+        }
+        _ => Zip::from(&mut value)
+            .and(&mut lower)
+            .and(&mut upper)
+            .and(x)
+            .and(n)
+            .for_each(|v, l, u, &xi, &ni| kernel(v, l, u, xi, ni)),
+    }
     Ok(ProportionArrays {
         value,
         lower,
