@@ -5,7 +5,9 @@
 //! - proportions: `x* ~ Binomial(n, x/n)`; rates and counts: `x* ~ Poisson(x)` (x = 0 stays 0);
 //!   plain values with a supplied standard error: `v* ~ Normal(v, se)`; plain values without one
 //!   are fixed.
-//! - Counts are drawn **exactly** (rand_distr's BTPE/inversion samplers) when the variance
+//! - Counts are drawn **exactly** — by inversion of the binomial or Poisson CDF, tabulated once
+//!   per run in double precision over μ ± 12σ (the mass left out is below 1e-30) and searched
+//!   with a guide table (O(1) per draw) — when the variance
 //!   (n·p·(1 − p), or λ) is below [`NORMAL_APPROX_MIN_VARIANCE`] = 50, and otherwise by the
 //!   normal approximation with a Cornish–Fisher skewness correction,
 //!   `x* = round(μ + σ·(z + γ(z² − 1)/6))` clamped to [0, n], with z standard normal and γ the
@@ -49,6 +51,11 @@ pub(crate) fn rank_draws(plan: &Plan, prep: &Prepared, draws: u32, seed: u64) ->
     let n = prep.n;
     let nodes = plan.names.len();
     let mut ranks = vec![0u32; draws as usize * n];
+    let plans: Vec<_> = prep
+        .leaves
+        .iter()
+        .map(|l| l.draw_plan(&prep.included))
+        .collect();
     if n > 0 {
         ranks.par_chunks_mut(n).enumerate().for_each_init(
             || {
@@ -60,13 +67,19 @@ pub(crate) fn rank_draws(plan: &Plan, prep: &Prepared, draws: u32, seed: u64) ->
             },
             |(m, s, buf), (d, rank_row)| {
                 let mut rng = draw_rng(seed, d as u64);
-                for (k, leaf) in prep.leaves.iter().enumerate() {
-                    leaf.fill_draw(&mut m.row_mut(k), &mut rng, buf);
+                for (k, (leaf, dp)) in prep.leaves.iter().zip(&plans).enumerate() {
+                    leaf.fill_draw(dp, &mut m.row_mut(k), &mut rng, buf);
                 }
                 run_steps(plan, &mut m.view_mut(), &prep.included, s);
                 let score = m.row(plan.score);
                 if let Some(sc) = score.as_slice() {
-                    rank_desc(sc, &prep.code_order, rank_row, &mut s.rank);
+                    rank_desc(
+                        sc,
+                        plan.score_decimals,
+                        &prep.code_order,
+                        rank_row,
+                        &mut s.rank,
+                    );
                 }
             },
         );

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use ndarray::ArrayViewMut1;
 use rand::RngExt;
-use rand_distr::{Binomial, Poisson, StandardNormal};
+use rand_distr::StandardNormal;
 
 use crate::model::{IndicatorColumn, IndicatorKind, IndicatorTable, ModelError, ModelSpec};
 
@@ -27,16 +27,15 @@ pub(crate) enum Gap {
 }
 
 /// How one area's indicator value is drawn.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub(crate) enum Sampler {
     /// No value (missing, or the area is excluded).
     Missing,
     /// No sampling uncertainty known: the value is fixed (display units).
     Fixed(f64),
-    /// Exact binomial count.
-    Binomial(Binomial),
-    /// Exact Poisson count.
-    Poisson(Poisson<f64>),
+    /// Exact count by inversion of the CDF, searched from the mode with the pmf recursion
+    /// (see [`invert_from_mode`]).
+    Exact(ExactCount),
     /// Cornish–Fisher normal approximation of a count: `μ + σ(z + γ(z² − 1)/6)`, rounded,
     /// clamped to [0, max].
     Approx {
@@ -49,6 +48,133 @@ pub(crate) enum Sampler {
     Normal { mean: f64, sd: f64 },
 }
 
+/// An exactly drawn binomial or Poisson count, set up for inversion from the mode.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ExactCount {
+    /// The mode k₀.
+    mode: f64,
+    /// P(X = k₀).
+    pmf_mode: f64,
+    /// P(X ≤ k₀ − 1).
+    below: f64,
+    /// Binomial n (after the flip), or ∞ for a Poisson.
+    n: f64,
+    /// Binomial p/q (p ≤ 1/2 after the flip), or the Poisson λ.
+    r: f64,
+    /// Binomial drawn as n − X' with p' = 1 − p (keeps p ≤ 1/2, so the support near the mode is
+    /// short and the recursion stable).
+    flip: bool,
+}
+
+impl ExactCount {
+    /// pmf(k + 1)/pmf(k).
+    #[inline]
+    fn up(&self, k: f64) -> f64 {
+        if self.n.is_finite() {
+            (self.n - k) * self.r / (k + 1.0)
+        } else {
+            self.r / (k + 1.0)
+        }
+    }
+
+    fn binomial(n: f64, p: f64) -> ExactCount {
+        let flip = p > 0.5;
+        let p = if flip { 1.0 - p } else { p };
+        let q = 1.0 - p;
+        let mode = ((n + 1.0) * p).floor().min(n);
+        let ln_pmf = |k: f64| {
+            use statrs::function::gamma::ln_gamma;
+            ln_gamma(n + 1.0) - ln_gamma(k + 1.0) - ln_gamma(n - k + 1.0)
+                + k * p.ln()
+                + (n - k) * q.ln()
+        };
+        let mut e = ExactCount {
+            mode,
+            pmf_mode: ln_pmf(mode).exp(),
+            below: 0.0,
+            n,
+            r: p / q,
+            flip,
+        };
+        e.below = e.sum_below();
+        e
+    }
+
+    fn poisson(lambda: f64) -> ExactCount {
+        use statrs::function::gamma::ln_gamma;
+        let mode = lambda.floor();
+        let mut e = ExactCount {
+            mode,
+            pmf_mode: (mode * lambda.ln() - lambda - ln_gamma(mode + 1.0)).exp(),
+            below: 0.0,
+            n: f64::INFINITY,
+            r: lambda,
+            flip: false,
+        };
+        e.below = e.sum_below();
+        e
+    }
+
+    /// P(X ≤ k₀ − 1) by summing the pmf recursion down from the mode.
+    fn sum_below(&self) -> f64 {
+        let (mut k, mut pk, mut sum) = (self.mode, self.pmf_mode, 0.0);
+        while k > 0.0 {
+            pk /= self.up(k - 1.0);
+            k -= 1.0;
+            sum += pk;
+            if pk < 1e-300 {
+                break;
+            }
+        }
+        sum
+    }
+
+    /// The count for a uniform `u`: the smallest k with P(X ≤ k) > u.
+    #[inline]
+    pub(crate) fn invert(&self, u: f64) -> f64 {
+        // A flipped binomial inverts 1 − u, so the count still increases with u.
+        if self.flip {
+            self.n - invert_from_mode(self, 1.0 - u)
+        } else {
+            invert_from_mode(self, u)
+        }
+    }
+}
+
+/// Inversion of a discrete CDF from the mode: with F = P(X ≤ k₀ − 1), search upward while
+/// u ≥ P(X ≤ k) or downward while u < P(X ≤ k − 1), updating the pmf by its ratio recursion
+/// (`pmf(k+1) = pmf(k)·(n − k)/(k + 1)·p/q` for the binomial, `·λ/(k + 1)` for the Poisson).
+/// Exact up to the rounding of the running CDF (≈ 1e-16 per step); the expected number of steps
+/// is E|X − k₀| ≈ 0.8σ, at most about 6 below the normal-approximation threshold. No tables: the
+/// state is six numbers per area, so the draws stream through memory.
+#[inline]
+fn invert_from_mode(e: &ExactCount, u: f64) -> f64 {
+    let (mut k, mut pk) = (e.mode, e.pmf_mode);
+    if u >= e.below {
+        let mut f = e.below + pk;
+        while u >= f && k < e.n {
+            pk *= e.up(k);
+            k += 1.0;
+            f += pk;
+            if pk == 0.0 {
+                break;
+            }
+        }
+        k
+    } else {
+        let mut f = e.below;
+        while k > 0.0 {
+            pk /= e.up(k - 1.0);
+            k -= 1.0;
+            f -= pk;
+            if u >= f {
+                break;
+            }
+        }
+        k
+    }
+}
+
 /// One indicator over the areas.
 #[derive(Debug, Clone)]
 pub(crate) struct Leaf {
@@ -56,11 +182,8 @@ pub(crate) struct Leaf {
     pub(crate) num: Vec<f64>,
     pub(crate) den: Vec<f64>,
     pub(crate) gap: Vec<Option<Gap>>,
-    /// Display-unit factor applied to a drawn count (`scale/den` for proportions and rates).
-    factor: Vec<f64>,
-    /// Denominator the drawn count refers to (the rounded n of an exact binomial).
-    den_used: Vec<f64>,
-    samplers: Vec<Sampler>,
+    /// Standard error of a plain value (NaN: none).
+    se: Vec<f64>,
     pub(crate) shrink: bool,
     pub(crate) reference: Option<f64>,
     /// Whether the values vary between the areas scored.
@@ -92,13 +215,20 @@ fn column_map(input: &IndicatorTable) -> Result<HashMap<&str, &IndicatorColumn>,
 /// Checks `input` against `spec` and prepares it; see [`ModelSpec::score`] for the rules.
 pub(crate) fn prepare(spec: &ModelSpec, input: &IndicatorTable) -> Result<Prepared, ModelError> {
     let n = input.area_codes.len();
-    let mut seen: HashMap<&str, usize> = HashMap::with_capacity(n);
-    for (i, code) in input.area_codes.iter().enumerate() {
-        if let Some(first) = seen.insert(code.as_str(), i) {
+    // Area codes in code order (the tie-break of ranks). Inputs usually arrive sorted: check
+    // that in O(n) before sorting, and find duplicates as equal neighbours.
+    let codes = &input.area_codes;
+    let mut code_order: Vec<u32> = (0..n as u32).collect();
+    if !codes.windows(2).all(|w| w[0] < w[1]) {
+        code_order.sort_by(|&a, &b| codes[a as usize].cmp(&codes[b as usize]).then(a.cmp(&b)));
+    }
+    for w in code_order.windows(2) {
+        let (a, b) = (w[0] as usize, w[1] as usize);
+        if codes[a] == codes[b] {
             return Err(ModelError::DuplicateArea {
-                area_code: code.clone(),
-                first: first + 1,
-                second: i + 1,
+                area_code: codes[a].clone(),
+                first: a.min(b) + 1,
+                second: a.max(b) + 1,
             });
         }
     }
@@ -136,8 +266,6 @@ pub(crate) fn prepare(spec: &ModelSpec, input: &IndicatorTable) -> Result<Prepar
         Some(p) => aux(p)?.iter().map(|&x| x > 0.0).collect(),
         None => vec![true; n],
     };
-    let mut code_order: Vec<u32> = (0..n as u32).collect();
-    code_order.sort_by(|&a, &b| input.area_codes[a as usize].cmp(&input.area_codes[b as usize]));
 
     let mut leaves = Vec::with_capacity(spec.indicators().len());
     for (ind, li) in spec.indicators().iter().zip(&spec.leaf_inputs) {
@@ -171,9 +299,7 @@ pub(crate) fn prepare(spec: &ModelSpec, input: &IndicatorTable) -> Result<Prepar
             num: Vec::with_capacity(n),
             den: Vec::with_capacity(n),
             gap: Vec::with_capacity(n),
-            factor: Vec::with_capacity(n),
-            den_used: Vec::with_capacity(n),
-            samplers: Vec::with_capacity(n),
+            se: Vec::with_capacity(n),
             shrink: li.shrink,
             reference: None,
             varies: false,
@@ -247,17 +373,10 @@ pub(crate) fn prepare(spec: &ModelSpec, input: &IndicatorTable) -> Result<Prepar
                 }
             }
             let se_i = se.as_ref().map_or(f64::NAN, |s| s[i] / li.se_divisor);
-            let (sampler, factor, den_used) = if gap.is_some() || !included[i] {
-                (Sampler::Missing, 0.0, f64::NAN)
-            } else {
-                sampler(ind.kind, x, d, se_i)
-            };
             leaf.num.push(x);
             leaf.den.push(d);
             leaf.gap.push(gap);
-            leaf.factor.push(factor);
-            leaf.den_used.push(den_used);
-            leaf.samplers.push(sampler);
+            leaf.se.push(se_i);
         }
         let present: Vec<f64> = (0..n)
             .filter(|&i| leaf.gap[i].is_none() && included[i])
@@ -318,12 +437,9 @@ fn sampler(kind: IndicatorKind, x: f64, d: f64, se: f64) -> (Sampler, f64, f64) 
                     d,
                 )
             } else {
-                // Exact binomial needs an integer n: the rounded denominator (≥ 1).
+                // The exact binomial needs an integer n: the rounded denominator (≥ 1).
                 let n = d.round().max(1.0);
-                match Binomial::new(n as u64, p) {
-                    Ok(b) => (Sampler::Binomial(b), scale / n, n),
-                    Err(_) => (Sampler::Fixed(scale * x / d), 0.0, d),
-                }
+                (Sampler::Exact(ExactCount::binomial(n, p)), scale / n, n)
             }
         }
         IndicatorKind::Rate { .. } | IndicatorKind::Count => {
@@ -347,10 +463,7 @@ fn sampler(kind: IndicatorKind, x: f64, d: f64, se: f64) -> (Sampler, f64, f64) 
                     d,
                 )
             } else {
-                match Poisson::new(x) {
-                    Ok(p) => (Sampler::Poisson(p), factor, d),
-                    Err(_) => (Sampler::Fixed(factor * x), factor, d),
-                }
+                (Sampler::Exact(ExactCount::poisson(x)), factor, d)
             }
         }
         IndicatorKind::Value => {
@@ -366,12 +479,47 @@ fn sampler(kind: IndicatorKind, x: f64, d: f64, se: f64) -> (Sampler, f64, f64) 
 /// Draws one count by the Cornish–Fisher-corrected normal approximation.
 #[inline]
 pub fn approx_count(mu: f64, sigma: f64, gamma: f64, max: f64, z: f64) -> f64 {
-    (mu + sigma * (z + gamma * (z * z - 1.0) / 6.0))
-        .round()
-        .clamp(0.0, max)
+    // Clamp first, then round half up through an integer conversion (no libm call).
+    let v = (mu + sigma * (z + gamma * (z * z - 1.0) / 6.0)).clamp(0.0, max);
+    if v < 4.0e15 {
+        (v + 0.5) as u64 as f64
+    } else {
+        v
+    }
+}
+
+/// The per-area samplers of one indicator, built once per Monte Carlo run.
+#[derive(Debug, Clone)]
+pub(crate) struct DrawPlan {
+    samplers: Vec<Sampler>,
+    /// Display-unit factor applied to a drawn count (`scale/den` for proportions and rates).
+    factor: Vec<f64>,
+    /// Denominator the drawn count refers to (the rounded n of an exact binomial).
+    den_used: Vec<f64>,
 }
 
 impl Leaf {
+    /// The samplers of this indicator's present values (excluded areas and gaps: missing).
+    pub(crate) fn draw_plan(&self, included: &[bool]) -> DrawPlan {
+        let n = self.num.len();
+        let mut dp = DrawPlan {
+            samplers: Vec::with_capacity(n),
+            factor: Vec::with_capacity(n),
+            den_used: Vec::with_capacity(n),
+        };
+        for (i, &inc) in included.iter().enumerate().take(n) {
+            let (s, f, d) = if self.gap[i].is_some() || !inc {
+                (Sampler::Missing, 0.0, f64::NAN)
+            } else {
+                sampler(self.kind, self.num[i], self.den[i], self.se[i])
+            };
+            dp.samplers.push(s);
+            dp.factor.push(f);
+            dp.den_used.push(d);
+        }
+        dp
+    }
+
     /// Writes the point values (display units; NaN for missing or excluded areas) into `row`.
     pub(crate) fn fill_point(
         &self,
@@ -405,6 +553,7 @@ impl Leaf {
     /// Writes one Monte Carlo draw into `row`.
     pub(crate) fn fill_draw<R: rand::Rng>(
         &self,
+        dp: &DrawPlan,
         row: &mut ArrayViewMut1<'_, f64>,
         rng: &mut R,
         shrink_buf: &mut Vec<f64>,
@@ -413,16 +562,13 @@ impl Leaf {
             shrink_buf.clear();
         }
         for (i, r) in row.iter_mut().enumerate() {
-            let (count, value) = match &self.samplers[i] {
+            let (count, value) = match &dp.samplers[i] {
                 Sampler::Missing => (f64::NAN, f64::NAN),
                 Sampler::Fixed(v) => (f64::NAN, *v),
-                Sampler::Binomial(b) => {
-                    let c = rng.sample(b) as f64;
-                    (c, self.factor[i] * c)
-                }
-                Sampler::Poisson(p) => {
-                    let c: f64 = rng.sample(p);
-                    (c, self.factor[i] * c)
+                Sampler::Exact(e) => {
+                    let u: f64 = rng.random();
+                    let c = e.invert(u);
+                    (c, dp.factor[i] * c)
                 }
                 Sampler::Approx {
                     mu,
@@ -432,7 +578,7 @@ impl Leaf {
                 } => {
                     let z: f64 = rng.sample(StandardNormal);
                     let c = approx_count(*mu, *sigma, *gamma, *max, z);
-                    (c, self.factor[i] * c)
+                    (c, dp.factor[i] * c)
                 }
                 Sampler::Normal { mean, sd } => {
                     let z: f64 = rng.sample(StandardNormal);
@@ -443,7 +589,7 @@ impl Leaf {
             if self.shrink {
                 // Fixed proportions (p = 0 or 1) keep their count for shrinkage.
                 let c = if count.is_nan() && !value.is_nan() {
-                    value / self.kind.scale() * self.den_used[i]
+                    value / self.kind.scale() * dp.den_used[i]
                 } else {
                     count
                 };
@@ -451,7 +597,7 @@ impl Leaf {
             }
         }
         if self.shrink {
-            shrink_row(shrink_buf, &self.den_used, row, self.kind.scale());
+            shrink_row(shrink_buf, &dp.den_used, row, self.kind.scale());
         }
     }
 }
@@ -494,5 +640,56 @@ fn shrink_row(counts: &[f64], dens: &[f64], row: &mut ArrayViewMut1<'_, f64>, sc
         };
         let zs = w * z + (1.0 - w) * zbar;
         *r = scale / (1.0 + (-zs).exp());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use statrs::distribution::{Binomial as SBinomial, DiscreteCDF, Poisson as SPoisson};
+
+    /// Inversion from the mode returns, for every u, the smallest k with P(X ≤ k) > u under
+    /// statrs' binomial and Poisson CDFs (u within 1e-11 of a CDF step is skipped: there the
+    /// answer depends on the last bits of either CDF).
+    #[test]
+    fn exact_counts_invert_the_cdf() {
+        let check = |e: &ExactCount, cdf: &dyn Fn(u64) -> f64, label: &str| {
+            // Precompute the CDF once; walk u upward.
+            let mut k = 0u64;
+            for j in 0..4_000 {
+                let u = (j as f64 + 0.5) / 4_000.0;
+                while cdf(k) <= u {
+                    k += 1;
+                }
+                if (cdf(k) - u).abs() < 1e-11 || (k > 0 && (cdf(k - 1) - u).abs() < 1e-11) {
+                    continue;
+                }
+                assert_eq!(e.invert(u), k as f64, "{label} u={u}");
+            }
+        };
+        for (n, p) in [
+            (10.0, 0.1),
+            (40.0, 0.175),
+            (250.0, 0.032),
+            (900.0, 0.034),
+            (60.0, 0.98),
+            (5000.0, 0.99),
+            (3.0, 0.5),
+        ] {
+            let b = SBinomial::new(p, n as u64).unwrap();
+            check(
+                &ExactCount::binomial(n, p),
+                &|k| b.cdf(k),
+                &format!("binomial({n}, {p})"),
+            );
+        }
+        for lambda in [0.3, 4.0, 17.5, 49.0] {
+            let po = SPoisson::new(lambda).unwrap();
+            check(
+                &ExactCount::poisson(lambda),
+                &|k| po.cdf(k),
+                &format!("poisson({lambda})"),
+            );
+        }
     }
 }

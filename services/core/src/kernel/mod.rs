@@ -70,7 +70,7 @@ pub(crate) fn run_steps(
                 for ((o, &x), &inc) in out.iter_mut().zip(input(0).iter()).zip(included) {
                     *o = if inc { sign * x } else { f64::NAN };
                 }
-                normalise(&step.op, out, s);
+                normalise(&step.op, step.key_decimals, out, s);
             }
             Op::WeightedSum {
                 weights,
@@ -169,18 +169,19 @@ pub(crate) fn run_steps(
 }
 
 /// In-place normalisation of a row (NaN = missing).
-fn normalise(op: &Op, row: &mut [f64], s: &mut Scratch) {
+fn normalise(op: &Op, key_decimals: Option<u32>, row: &mut [f64], s: &mut Scratch) {
     match op {
-        Op::PercentRank {
-            input_decimals,
-            decimals,
-        } => transform::percent_rank_nan(row, *input_decimals, *decimals, &mut s.rank),
-        Op::RankNormal { form } => transform::rank_normal_nan(row, *form, &mut s.rank),
+        Op::PercentRank { decimals, .. } => {
+            transform::percent_rank_nan(row, key_decimals, *decimals, &mut s.rank)
+        }
+        Op::RankNormal { form } => {
+            transform::rank_normal_nan(row, *form, key_decimals, &mut s.rank)
+        }
         Op::ExpTransform {
             constant,
             from_rank: false,
             ..
-        } => transform::exp_transform_nan(row, *constant, &mut s.rank),
+        } => transform::exp_transform_nan(row, *constant, key_decimals, &mut s.rank),
         Op::ExpTransform {
             constant,
             from_rank: true,
@@ -249,15 +250,20 @@ fn normalise(op: &Op, row: &mut [f64], s: &mut Scratch) {
 /// missing). Stable radix sort: O(n) per call.
 pub(crate) fn rank_desc(
     score: &[f64],
+    decimals: Option<u32>,
     code_order: &[u32],
     ranks: &mut [u32],
     s: &mut RankScratch,
 ) -> u32 {
+    let key = |v: f64| match decimals {
+        Some(d) => transform::decimal_key(v, d),
+        None => transform::f64_key(v),
+    };
     s.load_keys(
         code_order
             .iter()
             .filter(|&&i| !score[i as usize].is_nan())
-            .map(|&i| (!transform::f64_key(score[i as usize]), i)),
+            .map(|&i| (!key(score[i as usize]), i)),
     );
     s.sort();
     ranks.iter_mut().for_each(|r| *r = 0);

@@ -53,7 +53,9 @@
 //! Scoring is a pure function of the model and the table: the same input gives bit-identical
 //! output (all sums run in a fixed order).
 
+mod builtin;
 mod error;
+pub mod offline;
 pub(crate) mod plan;
 mod score;
 mod spec;
@@ -61,6 +63,7 @@ mod uncertainty;
 
 use serde::{Deserialize, Serialize};
 
+pub use builtin::{DEFAULT_MODEL, builtin_names, builtin_text};
 pub use error::ModelError;
 pub use uncertainty::{DEFAULT_TOP_K, DrawOptions, RankUncertainty, UncertainScoreTable};
 
@@ -160,6 +163,13 @@ impl ModelSpec {
         Ok(score::evaluate(self, input)?.scores)
     }
 
+    /// The scores, ranks and deciles of [`ModelSpec::score`] without contributions and reasons:
+    /// the same numbers, computed without building a string per area and indicator (for long
+    /// rankings where only the top areas are explained, and for benchmarks).
+    pub fn score_values(&self, input: &IndicatorTable) -> Result<ScoreValues, ModelError> {
+        score::score_values(self, input)
+    }
+
     /// Like [`ModelSpec::score`], plus the model's named output columns (`[output] columns` in
     /// the file; e.g. SVI's `EPL_*`, `RPL_THEMES`, `F_TOTAL`).
     pub fn evaluate(&self, input: &IndicatorTable) -> Result<Evaluation, ModelError> {
@@ -221,6 +231,17 @@ impl ModelSpec {
         }
         cols
     }
+}
+
+/// The result of [`ModelSpec::score_values`]: one entry per input area, in input order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoreValues {
+    /// Scores (`None` = not scored).
+    pub score: Vec<Option<f64>>,
+    /// Ranks (1 = highest need; ties by area code).
+    pub rank: Vec<Option<u32>>,
+    /// PHE deciles (1 = the 10 % highest need; `None` for all when fewer than 10 are scored).
+    pub decile: Vec<Option<u8>>,
 }
 
 /// The result of [`ModelSpec::evaluate`].

@@ -118,6 +118,9 @@ pub(crate) struct Step {
     pub(crate) op: Op,
     /// Whether the (single) input is oriented "higher is better" (normalisations then flip it).
     pub(crate) flip: bool,
+    /// Decimals the (single) input is known to be rounded to: rank steps then rank integer keys,
+    /// which is exact and lets the kernel rank by counting (set by `finish_plan`).
+    pub(crate) key_decimals: Option<u32>,
 }
 
 /// The compiled plan.
@@ -134,4 +137,6 @@ pub(crate) struct Plan {
     pub(crate) outputs: Vec<usize>,
     /// For each node, which leaves it depends on.
     pub(crate) ancestors: Vec<Vec<bool>>,
+    /// Decimals the score is rounded to, if any (for ranking by integer keys).
+    pub(crate) score_decimals: Option<u32>,
 }

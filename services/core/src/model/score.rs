@@ -49,7 +49,19 @@ fn plain_number(v: f64) -> String {
     }
 }
 
-/// The plain-words reason for one indicator of one area.
+/// The part of a reason shared by all areas of an indicator: " vs 5.0 % in the region".
+fn reference_text(ind: &IndicatorSpec, reference: Option<f64>, reference_label: &str) -> String {
+    match reference {
+        Some(r) => format!(
+            " vs {} {reference_label}",
+            with_unit(r, ind.decimals, &ind.unit)
+        ),
+        None => String::new(),
+    }
+}
+
+/// The plain-words reason for one indicator of one area. Built in one buffer: this runs once per
+/// area and indicator.
 fn reason(
     ind: &IndicatorSpec,
     leaf: &Leaf,
@@ -57,29 +69,32 @@ fn reason(
     value: Option<f64>,
     excluded: bool,
     raw: Option<f64>,
-    reference_label: &str,
+    ref_text: &str,
 ) -> String {
+    use std::fmt::Write as _;
     if excluded {
         return format!("{}: area excluded from ranking", ind.label);
     }
     let (gap, reference, varies) = (leaf.gap[a], leaf.reference, leaf.varies);
+    let prec = usize::from(ind.decimals);
     match (value, gap) {
         (Some(v), _) => {
-            let mut s = format!("{} {}", ind.label, with_unit(v, ind.decimals, &ind.unit));
+            let mut s = String::with_capacity(ind.label.len() + ref_text.len() + 24);
+            // Writing to a String cannot fail.
+            let _ = write!(s, "{} {v:.prec$} {}", ind.label, ind.unit);
             if let Some(r) = raw {
-                s.push_str(&format!(
-                    " (shrunk toward the pooled value; {} before shrinkage)",
-                    with_unit(r, ind.decimals, &ind.unit)
-                ));
+                let _ = write!(
+                    s,
+                    " (shrunk toward the pooled value; {r:.prec$} {} before shrinkage)",
+                    ind.unit
+                );
             }
-            if let Some(r) = reference {
-                s.push_str(&format!(
-                    " vs {} {reference_label}",
-                    with_unit(r, ind.decimals, &ind.unit)
-                ));
-                if r > 0.0 && v >= 0.0 {
-                    s.push_str(&format!(" ({:.1}×)", v / r));
-                }
+            s.push_str(ref_text);
+            if let Some(r) = reference
+                && r > 0.0
+                && v >= 0.0
+            {
+                let _ = write!(s, " ({:.1}×)", v / r);
             }
             if !varies {
                 s.push_str(
@@ -105,99 +120,116 @@ fn reason(
     }
 }
 
-/// Exact decomposition of every node that the score depends on into per-indicator
-/// contributions: `dec[node]` is an areas × indicators matrix whose rows sum to the node's value.
+/// Exact decomposition of the score into per-indicator contributions (areas × indicators; each
+/// row sums to the area's score).
 ///
-/// - Indicator rows: the value itself, all on that indicator.
-/// - Weighted sums (without rounding) and negation: the same linear combination of the inputs'
-///   decompositions (exact; missing inputs count 0, as in the score).
-/// - Every other step y = f(inputs): y is shared in proportion to each indicator's part of the
+/// The rules, applied from the indicators up to the score:
+/// - an indicator's row is its value, all on that indicator;
+/// - weighted sums (without rounding) and negation: the same linear combination of the inputs'
+///   decompositions (exact; missing inputs count 0, as in the score);
+/// - every other step y = f(inputs): y is shared in proportion to each indicator's part of the
 ///   step's linear pre-value P (the input for one-input steps, Σ w·x for a rounded weighted sum,
-///   Σ x for rule steps): `c_k = y·C_k/P`. When P = 0 the value is split equally among the
-///   indicators with a value that feed the step. Shares of a pre-value with mixed signs can
-///   exceed y in size; they still sum to y.
+///   Σ x for rule steps): `c_k = y·C_k/P`. When P = 0, y is split equally among the indicators
+///   with a value that feed the step. Shares of a pre-value with mixed signs can exceed y in
+///   size; they still sum to y.
+///
+/// Every rule is linear in the inputs' decompositions with per-area coefficients, so the score's
+/// decomposition is computed in one reverse pass (adjoints: the coefficient from each node to the
+/// score), O(nodes × areas) instead of O(nodes × areas × indicators).
 pub(crate) fn decompose(plan: &Plan, m: &Array2<f64>, prep: &Prepared) -> Array2<f64> {
     let (n, l) = (prep.n, plan.leaves);
     let nodes = plan.names.len();
-    // Which nodes the score needs.
-    let mut needed = vec![false; nodes];
-    needed[plan.score] = true;
+    let mut g = Array2::<f64>::zeros((nodes, n));
+    let mut out = Array2::<f64>::zeros((n, l));
+    g.row_mut(plan.score).fill(1.0);
+    let mut feeding: Vec<usize> = Vec::with_capacity(l);
     for s in plan.steps.iter().rev() {
-        if needed[s.out] {
-            for &i in &s.inputs {
-                needed[i] = true;
-            }
-        }
-    }
-    let mut dec: Vec<Option<Array2<f64>>> = vec![None; nodes];
-    for k in 0..l {
-        if needed[k] {
-            let mut d = Array2::<f64>::zeros((n, l));
-            for a in 0..n {
-                let v = m[[k, a]];
-                if !v.is_nan() {
-                    d[[a, k]] = v;
-                }
-            }
-            dec[k] = Some(d);
-        }
-    }
-    for s in &plan.steps {
-        if !needed[s.out] {
-            continue;
-        }
-        let mut d = Array2::<f64>::zeros((n, l));
-        let weights: Vec<f64> = match &s.op {
-            Op::WeightedSum { weights, .. } => weights.clone(),
-            Op::Negate => vec![-1.0],
-            _ => vec![1.0; s.inputs.len()],
+        let w_of = |j: usize| match &s.op {
+            Op::WeightedSum { weights, .. } => weights[j],
+            Op::Negate => -1.0,
+            _ => 1.0,
         };
         for a in 0..n {
+            let ga = g[[s.out, a]];
             let y = m[[s.out, a]];
-            if y.is_nan() {
+            if ga == 0.0 || y.is_nan() {
                 continue;
             }
             let mut pre = 0.0;
-            let mut c = vec![0.0; l];
             for (j, &i) in s.inputs.iter().enumerate() {
                 let x = m[[i, a]];
-                if x.is_nan() {
-                    continue;
-                }
-                let w = if s.op.is_linear() || matches!(s.op, Op::WeightedSum { .. }) {
-                    weights[j]
-                } else {
-                    1.0
-                };
-                pre += w * x;
-                if let Some(di) = &dec[i] {
-                    for k in 0..l {
-                        c[k] += w * di[[a, k]];
-                    }
+                if !x.is_nan() {
+                    pre += w_of(j) * x;
                 }
             }
-            if s.op.is_linear() {
-                for k in 0..l {
-                    d[[a, k]] = c[k];
-                }
+            let scale = if s.op.is_linear() {
+                1.0
             } else if pre != 0.0 {
-                for k in 0..l {
-                    d[[a, k]] = y * c[k] / pre;
-                }
+                y / pre
             } else {
-                let feeding: Vec<usize> = (0..l)
-                    .filter(|&k| plan.ancestors[s.out][k] && !m[[k, a]].is_nan())
-                    .collect();
+                feeding.clear();
+                feeding.extend((0..l).filter(|&k| plan.ancestors[s.out][k] && !m[[k, a]].is_nan()));
+                let share = y / feeding.len().max(1) as f64;
                 for &k in &feeding {
-                    d[[a, k]] = y / feeding.len() as f64;
+                    out[[a, k]] += ga * share;
+                }
+                continue;
+            };
+            for (j, &i) in s.inputs.iter().enumerate() {
+                if !m[[i, a]].is_nan() {
+                    g[[i, a]] += ga * scale * w_of(j);
                 }
             }
         }
-        dec[s.out] = Some(d);
     }
-    dec[plan.score]
-        .take()
-        .unwrap_or_else(|| Array2::zeros((n, l)))
+    for k in 0..l {
+        for a in 0..n {
+            let v = m[[k, a]];
+            if !v.is_nan() {
+                out[[a, k]] += g[[k, a]] * v;
+            }
+        }
+    }
+    out
+}
+
+/// Scores, ranks (1 = highest, ties by area code) and PHE deciles from the point matrix.
+/// Scores, ranks and deciles of every area, in input order.
+type Ranked = (Vec<Option<f64>>, Vec<Option<u32>>, Vec<Option<u8>>);
+
+pub(crate) fn rank_point(plan: &Plan, m: &Array2<f64>, prep: &Prepared) -> Ranked {
+    let row = m.row(plan.score);
+    let scores: Vec<Option<f64>> = row.iter().map(|v| (!v.is_nan()).then_some(*v)).collect();
+    let mut ranks = vec![0u32; prep.n];
+    let mut rs = crate::transform::RankScratch::default();
+    let score_row: Vec<f64> = row.to_vec();
+    crate::kernel::rank_desc(
+        &score_row,
+        plan.score_decimals,
+        &prep.code_order,
+        &mut ranks,
+        &mut rs,
+    );
+    let ranks: Vec<Option<u32>> = ranks.into_iter().map(|r| (r > 0).then_some(r)).collect();
+    let deciles = transform::phe_quantiles(&scores, 10, true)
+        .into_iter()
+        .map(|d| d.and_then(|d| u8::try_from(d).ok()))
+        .collect();
+    (scores, ranks, deciles)
+}
+
+pub(crate) fn score_values(
+    spec: &ModelSpec,
+    input: &IndicatorTable,
+) -> Result<super::ScoreValues, ModelError> {
+    let prep = prepare(spec, input)?;
+    let m = point_matrix(spec, &prep);
+    let (score, rank, decile) = rank_point(&spec.plan, &m, &prep);
+    Ok(super::ScoreValues {
+        score,
+        rank,
+        decile,
+    })
 }
 
 pub(crate) fn evaluate(spec: &ModelSpec, input: &IndicatorTable) -> Result<Evaluation, ModelError> {
@@ -218,12 +250,19 @@ pub(crate) fn evaluate(spec: &ModelSpec, input: &IndicatorTable) -> Result<Evalu
     };
 
     let score_step = plan.steps.iter().find(|s| s.out == plan.score);
+    let ref_texts: Vec<String> = spec
+        .indicators
+        .iter()
+        .zip(&prep.leaves)
+        .map(|(ind, leaf)| reference_text(ind, leaf.reference, &spec.reference_label))
+        .collect();
     let mut rows = Vec::with_capacity(prep.n);
     for (a, code) in codes.iter().enumerate() {
         let y = m[[plan.score, a]];
         let scored = !y.is_nan();
         let excluded = !prep.included[a];
         let mut contributions = Vec::with_capacity(l);
+        let ref_texts = &ref_texts;
         for (k, ind) in spec.indicators.iter().enumerate() {
             let v = m[[k, a]];
             let value = (!v.is_nan()).then_some(v);
@@ -241,7 +280,7 @@ pub(crate) fn evaluate(spec: &ModelSpec, input: &IndicatorTable) -> Result<Evalu
                     value,
                     excluded,
                     raw_value(k, a),
-                    &spec.reference_label,
+                    &ref_texts[k],
                 ),
             });
         }
@@ -319,11 +358,10 @@ pub(crate) fn evaluate(spec: &ModelSpec, input: &IndicatorTable) -> Result<Evalu
             note: (!notes.is_empty()).then(|| notes.join("; ")),
         });
     }
-    super::rerank(&mut rows);
-    let scores: Vec<Option<f64>> = rows.iter().map(|r| r.score).collect();
-    let deciles = transform::phe_quantiles(&scores, 10, true);
-    for (row, d) in rows.iter_mut().zip(deciles) {
-        row.decile = d.and_then(|d| u8::try_from(d).ok());
+    let (_, ranks, deciles) = rank_point(plan, &m, &prep);
+    for ((row, r), d) in rows.iter_mut().zip(ranks).zip(deciles) {
+        row.rank = r;
+        row.decile = d;
     }
     let columns = plan
         .outputs

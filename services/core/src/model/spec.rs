@@ -685,6 +685,7 @@ fn shorthand_plan(indicators: &[IndicatorSpec], min_weight_share: f64) -> Plan {
             inputs: vec![k],
             op: Op::ZScore,
             flip: ind.direction == Direction::HigherIsBetter,
+            key_decimals: None,
         });
     }
     let total: f64 = indicators.iter().map(|i| i.weight).sum();
@@ -698,6 +699,7 @@ fn shorthand_plan(indicators: &[IndicatorSpec], min_weight_share: f64) -> Plan {
             decimals: None,
         },
         flip: false,
+        key_decimals: None,
     });
     let score = 2 * leaves;
     finish_plan(names, leaves, steps, score, vec![score])
@@ -706,10 +708,32 @@ fn shorthand_plan(indicators: &[IndicatorSpec], min_weight_share: f64) -> Plan {
 fn finish_plan(
     names: Vec<String>,
     leaves: usize,
-    steps: Vec<Step>,
+    mut steps: Vec<Step>,
     score: usize,
     outputs: Vec<usize>,
 ) -> Plan {
+    // Which nodes hold values rounded to a known number of decimals.
+    let mut node_decimals: Vec<Option<u32>> = vec![None; leaves];
+    for s in &mut steps {
+        let input_d = if s.inputs.len() == 1 {
+            node_decimals[s.inputs[0]]
+        } else {
+            None
+        };
+        s.key_decimals = match &s.op {
+            Op::PercentRank { input_decimals, .. } => input_decimals.or(input_d),
+            Op::RankNormal { .. }
+            | Op::ExpTransform {
+                from_rank: false, ..
+            } => input_d,
+            _ => None,
+        };
+        node_decimals.push(match &s.op {
+            Op::Round { decimals } => Some(*decimals),
+            Op::WeightedSum { decimals, .. } | Op::PercentRank { decimals, .. } => *decimals,
+            _ => None,
+        });
+    }
     let mut ancestors: Vec<Vec<bool>> = (0..leaves)
         .map(|k| {
             let mut v = vec![false; leaves];
@@ -733,6 +757,7 @@ fn finish_plan(
         score,
         outputs,
         ancestors,
+        score_decimals: node_decimals[score],
     }
 }
 
@@ -1145,6 +1170,7 @@ fn general_plan(
             inputs,
             op: p.op.clone(),
             flip,
+            key_decimals: None,
         });
     }
 

@@ -8,7 +8,7 @@
 //! values rounded to a few decimals (turned into small integers) take two passes, and arbitrary
 //! doubles at most eight. No allocation happens once the scratch buffers have grown.
 
-use super::{RankNormalForm, exp_transform_r, normal_quantile, round_half_away};
+use super::{RankNormalForm, exp_transform_r, normal_quantile, pow10, round_scaled};
 
 /// Reusable buffers for ranking; one per thread.
 #[derive(Debug, Default, Clone)]
@@ -17,9 +17,9 @@ pub struct RankScratch {
     keys2: Vec<u64>,
     idx: Vec<u32>,
     idx2: Vec<u32>,
-    /// Cached lookup table of a rank transform, keyed by (kind, N, parameter bits).
-    table: Vec<f64>,
-    table_key: Option<(u8, usize, u64)>,
+    counts: Vec<u32>,
+    /// Cached lookup tables of rank transforms, keyed by (kind, N, parameter bits).
+    tables: Vec<((u8, usize, u64), Vec<f64>)>,
 }
 
 /// Order-preserving map of a non-NaN double to u64 (−0.0 and 0.0 map to the same key).
@@ -27,6 +27,18 @@ pub struct RankScratch {
 pub(crate) fn f64_key(v: f64) -> u64 {
     let b = (v + 0.0).to_bits();
     if b >> 63 == 1 { !b } else { b | (1 << 63) }
+}
+
+/// Order-preserving key of a value known to be rounded to `d` decimals: the scaled integer
+/// (exact for such values), or the double's key for huge magnitudes.
+#[inline]
+pub(crate) fn decimal_key(v: f64, d: u32) -> u64 {
+    let m = round_scaled(v.abs() * pow10(d));
+    if m < 4.0e15 {
+        int_key(if v < 0.0 { -m } else { m })
+    } else {
+        f64_key(v)
+    }
 }
 
 /// Order-preserving map of an integer-valued double (|v| < 2^53) to u64.
@@ -40,23 +52,31 @@ impl RankScratch {
     /// are first rounded half away from zero and written back to `row`, and the keys are the
     /// scaled integers (so equal printed values tie exactly).
     pub(crate) fn load(&mut self, row: &mut [f64], decimals: Option<u32>) {
+        self.load_opts(row, decimals, true);
+    }
+
+    /// [`RankScratch::load`]; with `write_back = false` the rounded values are not written to
+    /// `row` (callers that overwrite the row anyway).
+    pub(crate) fn load_opts(&mut self, row: &mut [f64], decimals: Option<u32>, write_back: bool) {
         self.keys.clear();
         self.idx.clear();
         match decimals {
             Some(d) => {
-                let p = 10f64.powi(d as i32);
+                let p = pow10(d);
                 for (i, v) in row.iter_mut().enumerate() {
                     if v.is_nan() {
                         continue;
                     }
-                    let r = round_half_away(*v, d);
-                    *v = r;
-                    let scaled = (r * p).round();
-                    let key = if scaled.abs() < 9.0e15 {
-                        int_key(scaled)
+                    let m = round_scaled(v.abs() * p);
+                    let neg = *v < 0.0;
+                    let key = if m < 4.0e15 {
+                        int_key(if neg { -m } else { m })
                     } else {
-                        f64_key(r)
+                        f64_key(*v)
                     };
+                    if write_back {
+                        *v = (m / p).copysign(*v);
+                    }
                     self.keys.push(key);
                     self.idx.push(i as u32);
                 }
@@ -83,42 +103,135 @@ impl RankScratch {
         }
     }
 
-    /// Sorts the loaded (key, index) pairs by key ascending, stable (LSD radix, 8-bit digits,
-    /// constant digits skipped).
+    /// Sorts the loaded (key, index) pairs by key ascending, stable.
+    ///
+    /// LSD radix sort with 8-bit digits over the bytes in which the keys differ. When the high
+    /// 32 bits vary (arbitrary doubles), only those bytes are radix-sorted and runs of equal high
+    /// halves — rare, a relative difference below 2⁻²⁰ — are finished by an insertion sort on
+    /// the full key, which halves the passes for doubles and stays exact and stable.
     pub(crate) fn sort(&mut self) {
         let n = self.keys.len();
         if n < 2 {
             return;
         }
-        let mut hist = [[0u32; 256]; 8];
+        let (mut or, mut and) = (0u64, u64::MAX);
         for &k in &self.keys {
-            for (b, h) in hist.iter_mut().enumerate() {
-                h[((k >> (8 * b)) & 0xff) as usize] += 1;
-            }
+            or |= k;
+            and &= k;
         }
+        let varying = or ^ and;
+        let high_only = varying >> 32 != 0;
+        let first_byte = if high_only { 4 } else { 0 };
         self.keys2.resize(n, 0);
         self.idx2.resize(n, 0);
-        for (b, h) in hist.iter().enumerate() {
-            if h.iter().any(|&c| c as usize == n) {
-                continue; // every key has the same byte here
+        let mut hist = [0u32; 256];
+        for b in first_byte..8 {
+            let shift = 8 * b;
+            if (varying >> shift) & 0xff == 0 {
+                continue;
             }
-            let mut offs = [0u32; 256];
+            hist.iter_mut().for_each(|h| *h = 0);
+            for &k in &self.keys {
+                hist[((k >> shift) & 0xff) as usize] += 1;
+            }
             let mut acc = 0u32;
-            for (o, &c) in offs.iter_mut().zip(h.iter()) {
-                *o = acc;
+            for h in hist.iter_mut() {
+                let c = *h;
+                *h = acc;
                 acc += c;
             }
             for j in 0..n {
                 let k = self.keys[j];
-                let d = ((k >> (8 * b)) & 0xff) as usize;
-                let pos = offs[d] as usize;
-                offs[d] += 1;
+                let d = ((k >> shift) & 0xff) as usize;
+                let pos = hist[d] as usize;
+                hist[d] += 1;
                 self.keys2[pos] = k;
                 self.idx2[pos] = self.idx[j];
             }
             std::mem::swap(&mut self.keys, &mut self.keys2);
             std::mem::swap(&mut self.idx, &mut self.idx2);
         }
+        if high_only && varying & 0xffff_ffff != 0 {
+            // Finish runs of equal high halves by the low half (stable).
+            let mut start = 0;
+            while start < n {
+                let hi = self.keys[start] >> 32;
+                let mut end = start + 1;
+                while end < n && self.keys[end] >> 32 == hi {
+                    end += 1;
+                }
+                if end - start > 1 {
+                    let (keys, idx) = (&mut self.keys[start..end], &mut self.idx[start..end]);
+                    if keys.len() <= 32 {
+                        for i in 1..keys.len() {
+                            let (k, x) = (keys[i], idx[i]);
+                            let mut j = i;
+                            while j > 0 && keys[j - 1] > k {
+                                keys[j] = keys[j - 1];
+                                idx[j] = idx[j - 1];
+                                j -= 1;
+                            }
+                            keys[j] = k;
+                            idx[j] = x;
+                        }
+                    } else {
+                        let mut pairs: Vec<(u64, u32)> =
+                            keys.iter().copied().zip(idx.iter().copied()).collect();
+                        pairs.sort_by_key(|p| p.0); // stable
+                        for (t, (k, x)) in pairs.into_iter().enumerate() {
+                            keys[t] = k;
+                            idx[t] = x;
+                        }
+                    }
+                }
+                start = end;
+            }
+        }
+    }
+
+    /// Calls `f(index, min_rank, max_rank)` for every loaded entry (ranks 1-based ascending by
+    /// key; tied entries share `min_rank` and `max_rank`). Small-range integer keys (values
+    /// rounded to declared decimals) are ranked by counting, without sorting; others are sorted.
+    pub(crate) fn for_each_rank(&mut self, mut f: impl FnMut(u32, u32, u32)) {
+        let n = self.keys.len();
+        if n == 0 {
+            return;
+        }
+        let (mut lo, mut hi) = (u64::MAX, 0u64);
+        for &k in &self.keys {
+            lo = lo.min(k);
+            hi = hi.max(k);
+        }
+        let range = hi - lo;
+        if range <= 4 * n as u64 + 64 {
+            let r = range as usize + 1;
+            self.counts.clear();
+            self.counts.resize(r, 0);
+            for &k in &self.keys {
+                self.counts[(k - lo) as usize] += 1;
+            }
+            // counts[v] becomes the number of keys below v (exclusive prefix sum) … kept with the
+            // count itself to give both ends of a tie.
+            let mut acc = 0u32;
+            for c in self.counts.iter_mut() {
+                let x = *c;
+                *c = acc;
+                acc += x;
+            }
+            for (j, &k) in self.keys.iter().enumerate() {
+                let v = (k - lo) as usize;
+                let below = self.counts[v];
+                let upto = if v + 1 < r {
+                    self.counts[v + 1]
+                } else {
+                    n as u32
+                };
+                f(self.idx[j], below + 1, upto);
+            }
+            return;
+        }
+        self.sort();
+        self.for_each_tie_group(f);
     }
 
     /// The number of loaded entries.
@@ -151,24 +264,31 @@ impl RankScratch {
 
     /// A lookup table of `f(half_rank)` for half-ranks 2..=2N (entry `h` is the transform of the
     /// rank h/2), cached for (kind, N, param).
-    fn table(&mut self, kind: u8, n: usize, param: u64, f: impl Fn(f64) -> f64) -> &[f64] {
-        if self.table_key != Some((kind, n, param)) {
-            self.table.clear();
-            // Ranks start at 1: entries 0 and 1 (ranks 0 and 0.5) are never read.
-            self.table
-                .extend((0..=2 * n).map(|h| if h < 2 { f64::NAN } else { f(h as f64 / 2.0) }));
-            self.table_key = Some((kind, n, param));
+    fn table(&mut self, kind: u8, n: usize, param: u64, f: impl Fn(f64) -> f64) -> Vec<f64> {
+        let key = (kind, n, param);
+        if let Some(pos) = self.tables.iter().position(|(k, _)| *k == key) {
+            return self.tables.swap_remove(pos).1;
         }
-        &self.table
+        // Ranks start at 1: entries 0 and 1 (ranks 0 and 0.5) are never read.
+        (0..=2 * n)
+            .map(|h| if h < 2 { f64::NAN } else { f(h as f64 / 2.0) })
+            .collect()
+    }
+
+    /// Returns a table taken by [`RankScratch::table`] to the cache (at most 8 kept).
+    fn keep_table(&mut self, kind: u8, n: usize, param: u64, t: Vec<f64>) {
+        if self.tables.len() >= 8 {
+            self.tables.remove(0);
+        }
+        self.tables.push(((kind, n, param), t));
     }
 }
 
 /// Min ranks (1 = smallest, ties share the smallest rank), in place into `out`; NaN entries get 0.
 pub(crate) fn min_ranks_nan(row: &mut [f64], out: &mut [u32], s: &mut RankScratch) {
     s.load(row, None);
-    s.sort();
     out.iter_mut().for_each(|r| *r = 0);
-    s.for_each_tie_group(|i, lo, _| out[i as usize] = lo);
+    s.for_each_rank(|i, lo, _| out[i as usize] = lo);
 }
 
 /// See [`super::percent_rank`]; works in place, NaN = missing.
@@ -178,27 +298,30 @@ pub(crate) fn percent_rank_nan(
     output_decimals: Option<u32>,
     s: &mut RankScratch,
 ) {
-    s.load(row, input_decimals);
-    s.sort();
+    s.load_opts(row, input_decimals, false);
     let n = s.len();
     let denom = n as f64 - 1.0;
-    s.for_each_tie_group(|i, lo, _| {
-        let pr = if n > 1 {
-            f64::from(lo - 1) / denom
-        } else {
-            f64::NAN
-        };
-        row[i as usize] = match output_decimals {
-            Some(d) => round_half_away(pr, d),
-            None => pr,
-        };
+    // PR depends only on (rank, N): tabulate it (rounded) once per N.
+    let param = u64::from(output_decimals.map_or(u32::MAX, |d| d));
+    let table = s.table(4, n, param, |r| {
+        let pr = if n > 1 { (r - 1.0) / denom } else { f64::NAN };
+        match output_decimals {
+            Some(d) if pr >= 0.0 => round_scaled(pr * pow10(d)) / pow10(d),
+            _ => pr,
+        }
     });
+    s.for_each_rank(|i, lo, _| row[i as usize] = table[2 * lo as usize]);
+    s.keep_table(4, n, param, table);
 }
 
 /// See [`super::rank_normal`]; works in place, NaN = missing.
-pub(crate) fn rank_normal_nan(row: &mut [f64], form: RankNormalForm, s: &mut RankScratch) {
-    s.load(row, None);
-    s.sort();
+pub(crate) fn rank_normal_nan(
+    row: &mut [f64],
+    form: RankNormalForm,
+    key_decimals: Option<u32>,
+    s: &mut RankScratch,
+) {
+    s.load_opts(row, key_decimals, false);
     let n = s.len();
     let nf = n as f64;
     let kind = match form {
@@ -206,25 +329,27 @@ pub(crate) fn rank_normal_nan(row: &mut [f64], form: RankNormalForm, s: &mut Ran
         RankNormalForm::Simd => 2,
     };
     // The transform depends only on (rank, N): tabulate it once per N (ties give half ranks).
-    let table = s
-        .table(kind, n, 0, |r| match form {
-            RankNormalForm::Iod => normal_quantile((r - 0.5) / nf),
-            RankNormalForm::Simd => normal_quantile(r / (nf + 1.0)),
-        })
-        .to_vec();
-    s.for_each_tie_group(|i, lo, hi| row[i as usize] = table[(lo + hi) as usize]);
+    let table = s.table(kind, n, 0, |r| match form {
+        RankNormalForm::Iod => normal_quantile((r - 0.5) / nf),
+        RankNormalForm::Simd => normal_quantile(r / (nf + 1.0)),
+    });
+    s.for_each_rank(|i, lo, hi| row[i as usize] = table[(lo + hi) as usize]);
+    s.keep_table(kind, n, 0, table);
 }
 
 /// See [`super::exp_transform`]; works in place, NaN = missing.
-pub(crate) fn exp_transform_nan(row: &mut [f64], c: f64, s: &mut RankScratch) {
-    s.load(row, None);
-    s.sort();
+pub(crate) fn exp_transform_nan(
+    row: &mut [f64],
+    c: f64,
+    key_decimals: Option<u32>,
+    s: &mut RankScratch,
+) {
+    s.load_opts(row, key_decimals, false);
     let n = s.len();
     let nf = n as f64;
-    let table = s
-        .table(3, n, c.to_bits(), |r| exp_transform_r(r / nf, c))
-        .to_vec();
-    s.for_each_tie_group(|i, lo, _| row[i as usize] = table[2 * lo as usize]);
+    let table = s.table(3, n, c.to_bits(), |r| exp_transform_r(r / nf, c));
+    s.for_each_rank(|i, lo, _| row[i as usize] = table[2 * lo as usize]);
+    s.keep_table(3, n, c.to_bits(), table);
 }
 
 /// Ranks with ties by minimum rank ("competition" ranking, R's `ties.method = "min"`), over the
@@ -251,8 +376,7 @@ pub fn average_ranks(values: &[Option<f64>]) -> Vec<Option<f64>> {
     let mut row = super::to_nan(values);
     let mut s = RankScratch::default();
     s.load(&mut row, None);
-    s.sort();
     let mut out = vec![None; values.len()];
-    s.for_each_tie_group(|i, lo, hi| out[i as usize] = Some(f64::from(lo + hi) / 2.0));
+    s.for_each_rank(|i, lo, hi| out[i as usize] = Some(f64::from(lo + hi) / 2.0));
     out
 }
