@@ -165,7 +165,11 @@ async fn sigkill_during_a_large_import_leaves_no_partial_dataset() {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert!(killed_mid_import, "the import never got going");
+    if !killed_mid_import {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("the import never got going");
+    }
 
     // After restart: the same datasets, the same rows, a sound database.
     let after = datasets(&data);

@@ -299,19 +299,8 @@ impl Store {
         for d in self.datasets().await? {
             h.update(format!("{d:?}\n").as_bytes());
         }
-        let obs: Vec<(
-            i64,
-            String,
-            String,
-            String,
-            String,
-            String,
-            String,
-            Option<f64>,
-            Option<f64>,
-            Option<String>,
-        )> = on_pool!(&self.pool, p => {
-            sqlx::query_as(
+        let obs: Vec<rows::ObservationRow> = on_pool!(&self.pool, p => {
+            sqlx::query_as::<_, rows::ObservationRow>(
                 "SELECT dataset_id, area_code, indicator, period, age_band, sex, segment, numerator, denominator, missing_reason \
                  FROM observations ORDER BY dataset_id, area_code, indicator, period, age_band, sex, segment",
             )

@@ -197,3 +197,28 @@ pub struct NewRun {
     /// sha256 of the canonical result, so a published list can be checked against the audit log.
     pub result_sha256: String,
 }
+
+/// A stored observation, every column.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct ObservationRow {
+    /// Dataset id.
+    pub dataset_id: i64,
+    /// Area code.
+    pub area_code: String,
+    /// Indicator id.
+    pub indicator: String,
+    /// Period code.
+    pub period: String,
+    /// Age band ('' = all).
+    pub age_band: String,
+    /// Sex ('' = both).
+    pub sex: String,
+    /// Segment ('' = everyone).
+    pub segment: String,
+    /// Numerator.
+    pub numerator: Option<f64>,
+    /// Denominator.
+    pub denominator: Option<f64>,
+    /// Why it is missing.
+    pub missing_reason: Option<String>,
+}
