@@ -321,9 +321,9 @@ struct RowError {
 /// One worker's state: its area codes, its counts and its batch buffers.
 struct Worker<'p> {
     plan: &'p Plan,
-    codes: HashMap<Vec<u8>, u32>,
+    codes: HashMap<Vec<u8>, u32, foldhash::fast::FixedState>,
     code_list: Vec<Vec<u8>>,
-    last: Option<(Vec<u8>, u32)>,
+    last: Option<u32>,
     counts: Vec<u32>,
     batch_area: Vec<u32>,
     batch_demo: Vec<u16>,
@@ -353,7 +353,7 @@ impl<'p> Worker<'p> {
     fn new(plan: &'p Plan) -> Worker<'p> {
         Worker {
             plan,
-            codes: HashMap::new(),
+            codes: HashMap::with_hasher(foldhash::fast::FixedState::default()),
             code_list: Vec::new(),
             last: None,
             counts: Vec::new(),
@@ -371,10 +371,10 @@ impl<'p> Worker<'p> {
     }
 
     fn area_index(&mut self, v: &[u8]) -> Result<u32, MicrodataErrorKind> {
-        if let Some((code, i)) = &self.last
-            && code.as_slice() == v
+        if let Some(i) = self.last
+            && self.code_list[i as usize].as_slice() == v
         {
-            return Ok(*i);
+            return Ok(i);
         }
         let i = match self.codes.get(v) {
             Some(&i) => i,
@@ -401,7 +401,7 @@ impl<'p> Worker<'p> {
                 i
             }
         };
-        self.last = Some((v.to_vec(), i));
+        self.last = Some(i);
         Ok(i)
     }
 

@@ -337,16 +337,31 @@ impl ProtectedRelease {
                             .iter()
                             .all(|&(s, c)| tables[s].status[Table::idx(r, c)].is_none())
                     };
-                    if !(released(i) && released(j)) {
-                        continue;
-                    }
                     let (si, ci) = groups[i].1[0];
                     let (sj, cj) = groups[j].1[0];
                     let x = tables[si].value(Table::idx(r, ci));
                     let y = tables[sj].value(Table::idx(r, cj));
-                    if y > x && y - x < kk {
-                        for &(s, c) in &groups[i].1 {
-                            tables[s].status[Table::idx(r, c)] = Some(Reason::Complementary);
+                    if x == 0 || y - x >= kk {
+                        continue;
+                    }
+                    // y − x < k: released together it would show y − x persons (if > 0); with
+                    // only one of them suppressed, x ≤ y and the reason's bounds could pin it.
+                    // So the two are treated as one population: both shown or both hidden.
+                    let (ri, rj) = (released(i), released(j));
+                    let hide: Vec<(usize, usize)> = if ri && rj {
+                        if y == x {
+                            continue;
+                        }
+                        groups[i].1.clone()
+                    } else if ri || rj {
+                        groups[i].1.iter().chain(&groups[j].1).copied().collect()
+                    } else {
+                        continue;
+                    };
+                    for (s, c) in hide {
+                        let idx = Table::idx(r, c);
+                        if tables[s].status[idx].is_none() {
+                            tables[s].status[idx] = Some(Reason::Complementary);
                             changed[s] = true;
                         }
                     }
