@@ -168,8 +168,8 @@ pub(crate) struct Subgradient {
 
 impl Subgradient {
     pub(crate) const ROOT: Subgradient = Subgradient {
-        max_iter: 600,
-        patience: 20,
+        max_iter: 3000,
+        patience: 60,
     };
     pub(crate) const NODE: Subgradient = Subgradient {
         max_iter: 150,
@@ -192,6 +192,11 @@ pub(crate) fn lagrangian(
         Objective::Median => median(p, fix, target, warm, settings),
         Objective::SetCover => set_cover(p, fix, target, warm, settings),
     }
+}
+
+/// Whether every demand weight is an integer (coverage values are then integers).
+fn integral_weights(p: &ValidProblem) -> bool {
+    p.weight.iter().all(|w| w.fract() == 0.0 && *w < 9.0e15)
 }
 
 fn coverage(
@@ -268,7 +273,14 @@ fn coverage(
             break;
         }
         let cur = best.as_ref().map_or(val, |b| b.bound);
-        if cur <= target + 1e-9 * (1.0 + target.abs()) {
+        // Stop once the bound settles the target (for integral weights, once it is below the
+        // next integer).
+        let settle = if integral_weights(p) {
+            target + 1.0 - 1e-9
+        } else {
+            target + 1e-9 * (1.0 + target.abs())
+        };
+        if cur <= settle {
             break;
         }
         let gap = (val - target).max(1e-9 * (1.0 + val.abs()));

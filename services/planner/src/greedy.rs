@@ -245,7 +245,7 @@ fn better(a: &Search<'_, '_>, b: &Search<'_, '_>) -> bool {
         -floor_deficit(p, &b.council_reach()),
         objective_key(b),
     );
-    ka.0 > kb.0 || (ka.0 == kb.0 && (ka.1 > kb.1 || (ka.1 == kb.1 && ka.2 > kb.2 + tol(kb.2))))
+    (ka.0 && !kb.0) || (ka.0 == kb.0 && (ka.1 > kb.1 || (ka.1 == kb.1 && ka.2 > kb.2 + tol(kb.2))))
 }
 
 /// Higher is better; for set cover fewer sites is better.

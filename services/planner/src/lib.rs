@@ -12,6 +12,7 @@
 //! - `eval`: evaluating an open set (reach, distance, constraints), incrementally for search.
 //! - `flow`: capacitated reach as a maximum flow (Dinic).
 //! - `greedy`: lazy greedy (≥ 1 − 1/e) and local-search swaps.
+//! - `swap`: fast swap neighbourhood and iterated local search for uncapacitated coverage.
 //! - `bound`: Lagrangian and submodular bounds.
 //! - [`milp`]: MILP formulations and LP relaxation with `good_lp` + microlp.
 //! - `bnb`: branch and bound with Lagrangian bounds and a deadline.
@@ -67,6 +68,10 @@
 //! assert!(plan.proven_optimal);
 //! ```
 
+// Numerical kernels index several parallel arrays (weights, councils, coverage lists) by the
+// same demand or site index; index loops say that more plainly than zipped iterators.
+#![allow(clippy::needless_range_loop)]
+
 mod bnb;
 mod bound;
 pub mod error;
@@ -77,6 +82,7 @@ pub mod milp;
 pub mod plan;
 pub mod problem;
 mod solve;
+mod swap;
 
 pub use error::{Constraint, PlanError};
 pub use milp::MilpLimits;

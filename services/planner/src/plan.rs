@@ -15,6 +15,8 @@ pub enum SolverUsed {
     Greedy,
     /// Lazy greedy followed by local-search swaps.
     GreedySwap,
+    /// Lazy greedy, swaps, then iterated local search with fast swaps.
+    GreedyIls,
     /// The exact MILP solved by microlp (through good_lp).
     MilpMicrolp,
     /// Branch and bound with Lagrangian bounds.
@@ -29,6 +31,7 @@ impl SolverUsed {
         match self {
             SolverUsed::Greedy => "greedy",
             SolverUsed::GreedySwap => "greedy+swap",
+            SolverUsed::GreedyIls => "greedy+ils",
             SolverUsed::MilpMicrolp => "milp-microlp",
             SolverUsed::LagrangianBnb => "lagrangian-bnb",
             SolverUsed::BruteForce => "brute-force",

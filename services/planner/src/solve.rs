@@ -11,6 +11,7 @@ use crate::greedy::{greedy, local_search};
 use crate::milp::{self, LpOutcome, MilpLimits};
 use crate::plan::{Plan, Quality, SolverUsed, build_plan, relative_gap};
 use crate::problem::{Limit, Objective, ValidProblem};
+use crate::swap;
 
 /// The time budget `auto` gives the exact search when no time limit is set: 10 s.
 pub const AUTO_DEFAULT_BUDGET: Duration = Duration::from_secs(10);
@@ -52,6 +53,9 @@ pub struct SolveOptions {
     pub time_limit: Option<Duration>,
     /// Run local-search swaps after the greedy (default true).
     pub local_search: bool,
+    /// Perturbations of the iterated local search (uncapacitated coverage with a site count;
+    /// 0 = none). Default 500.
+    pub ils_iterations: usize,
     /// Which exact method.
     pub exact_engine: ExactEngine,
     /// Size limits for the MILP.
@@ -66,6 +70,7 @@ impl Default for SolveOptions {
             solver: SolverChoice::Auto,
             time_limit: None,
             local_search: true,
+            ils_iterations: 500,
             exact_engine: ExactEngine::Auto,
             milp_limits: MilpLimits::default(),
             max_nodes: 200_000,
@@ -206,6 +211,23 @@ pub fn solve(problem: &ValidProblem, options: &SolveOptions) -> Result<Plan, Pla
         notes.push("submodular bound".into());
     }
     bound = round_bound(p, bound);
+    // Iterated local search (uncapacitated coverage with a site count) until the bound is met.
+    if options.local_search
+        && options.ils_iterations > 0
+        && swap::applies(p)
+        && let Some((open, e)) = &best
+        && !bound_proves(p, e.value, bound)
+    {
+        let (ils_open, ils_value) = swap::improve(p, open, bound, options.ils_iterations, deadline);
+        if ils_value > e.value {
+            let ev = evaluate(&ctx, &ils_open)?;
+            if ev.feasible() && ev.value > e.value {
+                best = Some((ils_open, ev));
+                heuristic = SolverUsed::GreedyIls;
+            }
+        }
+        notes.push("iterated local search".into());
+    }
     let fits = milp::fits(p, &options.milp_limits);
     let proven_by = |bound: f64, best: &Option<(Vec<usize>, Evaluation)>| {
         best.as_ref()

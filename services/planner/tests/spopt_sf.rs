@@ -91,6 +91,7 @@ fn open_ids(plan: &Plan) -> Vec<&str> {
 }
 
 #[test]
+#[allow(clippy::excessive_precision)] // spopt's literal, as published
 fn mclp_s5000_p4_matches_spopt() {
     let plan = solve(&sf(Objective::Coverage, 4), &SolveOptions::default()).unwrap();
     assert_eq!(plan.uncovered_demand_points, 21);

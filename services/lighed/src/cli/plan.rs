@@ -91,7 +91,11 @@ pub struct PlanArgs {
     #[arg(long)]
     pub sites: PathBuf,
     /// Distance matrix CSV: site_id,demand_id,distance (coverage is distance <= --radius).
-    #[arg(long, required_unless_present = "radius_km", conflicts_with = "radius_km")]
+    #[arg(
+        long,
+        required_unless_present = "radius_km",
+        conflicts_with = "radius_km"
+    )]
     pub distances: Option<PathBuf>,
     /// Coverage radius in km on great-circle distances between lon,lat.
     #[arg(long)]
@@ -140,7 +144,9 @@ pub struct InputError {
 /// the constraint).
 pub fn run(args: &PlanArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let request = read_request(args)?;
-    let problem = request.validate().map_err(|e| anyhow::anyhow!("plan: {e}"))?;
+    let problem = request
+        .validate()
+        .map_err(|e| anyhow::anyhow!("plan: {e}"))?;
     let options = SolveOptions {
         solver: match args.solver {
             PlanSolver::Auto => SolverChoice::Auto,
@@ -154,7 +160,8 @@ pub fn run(args: &PlanArgs, out: &mut dyn Write) -> anyhow::Result<()> {
         },
         ..SolveOptions::default()
     };
-    let plan = lighed_planner::solve(&problem, &options).map_err(|e| anyhow::anyhow!("plan: {e}"))?;
+    let plan =
+        lighed_planner::solve(&problem, &options).map_err(|e| anyhow::anyhow!("plan: {e}"))?;
     let text = match args.format {
         PlanFormat::Json => {
             let mut s = serde_json::to_string_pretty(&plan_json(&plan))?;
@@ -233,10 +240,7 @@ impl Table {
                     file,
                     line: 1,
                     column: k + 1,
-                    message: format!(
-                        "unknown column '{name}' (expected {})",
-                        allowed.join(", ")
-                    ),
+                    message: format!("unknown column '{name}' (expected {})", allowed.join(", ")),
                 }
                 .into());
             }
@@ -405,7 +409,9 @@ fn parse_bool(s: &str) -> Option<bool> {
 fn read_sites(path: &Path) -> anyhow::Result<Vec<CandidateSite>> {
     let t = Table::read(
         path,
-        &["site_id", "capacity", "cost", "council", "required", "lon", "lat"],
+        &[
+            "site_id", "capacity", "cost", "council", "required", "lon", "lat",
+        ],
         &["site_id"],
     )?;
     let mut seen = HashMap::new();
