@@ -16,6 +16,7 @@
 //! - `bound`: Lagrangian and submodular bounds.
 //! - [`milp`]: MILP formulations and LP relaxation with `good_lp` + microlp.
 //! - `bnb`: branch and bound with Lagrangian bounds and a deadline.
+//! - [`inequality`]: SII and concentration index of reach before/after, by need decile and council.
 //! - [`plan`]: the output ([`Plan`]): sites with reasons and runner-ups, hours, councils, gap.
 //! - [`solve()`]: the driver, and [`solve_brute_force`] for tiny instances.
 //!
@@ -78,6 +79,7 @@ pub mod error;
 mod eval;
 mod flow;
 mod greedy;
+pub mod inequality;
 pub mod milp;
 pub mod plan;
 pub mod problem;
@@ -85,6 +87,7 @@ mod solve;
 mod swap;
 
 pub use error::{Constraint, PlanError};
+pub use inequality::{GroupInequality, GroupReach, InequalityReport};
 pub use milp::MilpLimits;
 pub use plan::{CouncilSummary, OpenSite, Plan, RunnerUp, SolverUsed};
 pub use problem::{

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::PlanError;
 use crate::eval::{Context, Evaluation, Search, council_spend, evaluate};
+use crate::inequality::InequalityReport;
 use crate::problem::{Objective, ValidProblem};
 
 /// Which solver produced a plan.
@@ -155,6 +156,9 @@ pub struct Plan {
     pub councils: Vec<CouncilSummary>,
     /// Total weekly team hours distributed (when teams were given).
     pub team_hours_per_week: Option<f64>,
+    /// Inequality of the share of need reached across need deciles and councils, before (the
+    /// required sites alone) and after the plan.
+    pub inequality: InequalityReport,
 }
 
 /// How good a plan is: bounds, solver and notes, filled in by the solve driver.
@@ -192,45 +196,19 @@ pub(crate) fn build_plan(
     }
 
     // --- attribution of demand to sites ---------------------------------------------------------
-    // reached[i]: weight of i reached; owner lists per site.
-    let mut reached = vec![0.0; n];
-    let mut covered = vec![false; n];
-    let mut per_site: Vec<Vec<(usize, f64)>> = vec![Vec::new(); m];
-    let nearest_open = |i: usize, within: Option<f64>| -> Option<usize> {
-        p.near[i]
-            .iter()
-            .take_while(|&&(_, d)| within.is_none_or(|r| d <= r))
-            .find(|&&(j, _)| is_open[j as usize])
-            .map(|&(j, _)| j as usize)
-    };
-    if p.objective == Objective::Coverage && p.capacity.is_some() {
-        for (j, alloc) in eval.allocation.iter().enumerate() {
-            for &(i, f) in alloc {
-                reached[i] += f;
-                covered[i] = true;
-                per_site[j].push((i, f));
-            }
-        }
+    let (reached, covered, per_site) = attribute(p, &is_open, eval);
+    let required: Vec<usize> = (0..m).filter(|&j| p.required[j]).collect();
+    let reached_before = if required.is_empty() {
+        vec![0.0; n]
     } else {
-        for i in 0..n {
-            let owner = match p.objective {
-                Objective::Median => nearest_open(i, None),
-                _ => nearest_open(i, p.radius),
-            };
-            if let Some(j) = owner {
-                // The median assigns every point to its nearest open site; "reached" still means
-                // within the radius when there is one.
-                per_site[j].push((i, p.weight[i]));
-                let within = p.objective != Objective::Median
-                    || p.radius.is_none()
-                    || within_radius(p, &is_open, i);
-                if within {
-                    reached[i] = p.weight[i];
-                    covered[i] = true;
-                }
-            }
+        let e0 = evaluate(ctx, &required)?;
+        let mut open0 = vec![false; m];
+        for &j in &required {
+            open0[j] = true;
         }
-    }
+        attribute(p, &open0, &e0).0
+    };
+    let inequality = crate::inequality::report(p, &reached_before, &reached);
     let covered_points = covered.iter().filter(|&&c| c).count();
     let uncovered: Vec<usize> = (0..n).filter(|&i| !covered[i]).collect();
     let covered_weight: f64 = reached.iter().sum();
@@ -406,7 +384,60 @@ pub(crate) fn build_plan(
         nodes: q.nodes,
         councils,
         team_hours_per_week: team_hours,
+        inequality,
     })
+}
+
+/// Per demand point the weight reached and whether it is reached; per site the demand
+/// attributed to it (nearest open site within the radius; the allocation with capacities; the
+/// nearest open site for the median).
+#[allow(clippy::type_complexity)]
+fn attribute(
+    p: &ValidProblem,
+    is_open: &[bool],
+    eval: &Evaluation,
+) -> (Vec<f64>, Vec<bool>, Vec<Vec<(usize, f64)>>) {
+    let n = p.n_demand();
+    let m = p.n_sites();
+    let mut reached = vec![0.0; n];
+    let mut covered = vec![false; n];
+    let mut per_site: Vec<Vec<(usize, f64)>> = vec![Vec::new(); m];
+    let nearest_open = |i: usize, within: Option<f64>| -> Option<usize> {
+        p.near[i]
+            .iter()
+            .take_while(|&&(_, d)| within.is_none_or(|r| d <= r))
+            .find(|&&(j, _)| is_open[j as usize])
+            .map(|&(j, _)| j as usize)
+    };
+    if p.objective == Objective::Coverage && p.capacity.is_some() {
+        for (j, alloc) in eval.allocation.iter().enumerate() {
+            for &(i, f) in alloc {
+                reached[i] += f;
+                covered[i] = true;
+                per_site[j].push((i, f));
+            }
+        }
+    } else {
+        for i in 0..n {
+            let owner = match p.objective {
+                Objective::Median => nearest_open(i, None),
+                _ => nearest_open(i, p.radius),
+            };
+            if let Some(j) = owner {
+                // The median assigns every point to its nearest open site; "reached" still means
+                // within the radius when there is one.
+                per_site[j].push((i, p.weight[i]));
+                let within = p.objective != Objective::Median
+                    || p.radius.is_none()
+                    || within_radius(p, is_open, i);
+                if within {
+                    reached[i] = p.weight[i];
+                    covered[i] = true;
+                }
+            }
+        }
+    }
+    (reached, covered, per_site)
 }
 
 fn within_radius(p: &ValidProblem, is_open: &[bool], i: usize) -> bool {

@@ -265,6 +265,31 @@ fn check_plan(req: &PlanRequest, plan: &Plan) {
     assert!(plan.gap >= 0.0);
     assert!(plan.lower_bound <= plan.objective_value + 1e-9 * plan.objective_value.abs());
     assert!(plan.upper_bound >= plan.objective_value - 1e-9 * plan.objective_value.abs());
+    // The inequality report partitions the need and the reach.
+    let tol = 1e-6 * (1.0 + plan.total_weight);
+    for g in [&plan.inequality.deciles, &plan.inequality.councils]
+        .into_iter()
+        .flatten()
+    {
+        let after: f64 = g.groups.iter().map(|x| x.reached_after).sum();
+        assert!(g.groups.iter().all(|x| x.reached_after <= x.need + tol));
+        // Without capacities the required sites' reach is part of the plan's reach.
+        if req.sites.iter().all(|s| s.capacity.is_none()) {
+            assert!(
+                g.groups
+                    .iter()
+                    .all(|x| x.reached_before <= x.reached_after + tol)
+            );
+        }
+        assert!(after <= plan.covered_weight + tol);
+    }
+    if let Some(d) = &plan.inequality.deciles {
+        let need: f64 = d.groups.iter().map(|x| x.need).sum();
+        let after: f64 = d.groups.iter().map(|x| x.reached_after).sum();
+        assert!((need - plan.total_weight).abs() < tol);
+        assert!((after - plan.covered_weight).abs() < tol);
+        assert!(d.after.is_some(), "{:?}", d.note);
+    }
     // Hours add up to the team hours.
     if let Some(h) = plan.team_hours_per_week {
         let sum: f64 = plan

@@ -30,7 +30,9 @@
 //! `upper_bound`, `lower_bound`, `gap`, `proven_optimal`, `solver`, `solver_note`,
 //! `percent_covered`, `covered_points`, `total_weight`, `distance_unit`, `sites` (per open site:
 //! reach, marginal value, runner-up, reason) and, when councils are given, `councils` (need,
-//! reached, share, spend, budget per council). `--format csv`: one row per open site with the
+//! reached, share, spend, budget per council), and `inequality` (SII and concentration index of
+//! the share of need reached across need deciles and councils, before — the required sites alone —
+//! and after the plan). `--format csv`: one row per open site with the
 //! plan's figures repeated on every row.
 //!
 //! Errors are one line, `file:line:column: message` for file problems (line 1 is the header,
@@ -485,6 +487,7 @@ fn plan_json(plan: &Plan) -> serde_json::Value {
         "greedy_value": plan.greedy_value,
         "nodes": plan.nodes,
         "sites": plan.open_sites,
+        "inequality": plan.inequality,
     });
     if !plan.councils.is_empty() {
         v["councils"] = serde_json::to_value(&plan.councils).unwrap_or_default();
