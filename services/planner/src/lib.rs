@@ -18,7 +18,8 @@
 //! - `bnb`: branch and bound with Lagrangian bounds and a deadline.
 //! - [`inequality`]: SII and concentration index of reach before/after, by need decile and council.
 //! - [`plan`]: the output ([`Plan`]): sites with reasons and runner-ups, hours, councils, gap.
-//! - [`solve()`]: the driver, and [`solve_brute_force`] for tiny instances.
+//! - [`solve()`]: the driver; [`evaluate_plan`] for a given set of sites (compare plans);
+//!   [`solve_brute_force`] for tiny instances.
 //!
 //! **Architecture invariant**: depends on `lighed-core` only (no store, server, I/O or async);
 //! every function is deterministic given its input, except where a time limit stops a search.
@@ -96,5 +97,6 @@ pub use problem::{
     ValidProblem,
 };
 pub use solve::{
-    AUTO_DEFAULT_BUDGET, ExactEngine, SolveOptions, SolverChoice, solve, solve_brute_force,
+    AUTO_DEFAULT_BUDGET, ExactEngine, SolveOptions, SolverChoice, evaluate_plan, solve,
+    solve_brute_force,
 };

@@ -24,6 +24,8 @@ pub enum SolverUsed {
     LagrangianBnb,
     /// Enumeration of every feasible set (tests and tiny instances).
     BruteForce,
+    /// Not solved: a given set of sites, evaluated ([`crate::evaluate_plan`]).
+    Given,
 }
 
 impl SolverUsed {
@@ -36,6 +38,7 @@ impl SolverUsed {
             SolverUsed::MilpMicrolp => "milp-microlp",
             SolverUsed::LagrangianBnb => "lagrangian-bnb",
             SolverUsed::BruteForce => "brute-force",
+            SolverUsed::Given => "given",
         }
     }
 }
@@ -159,6 +162,9 @@ pub struct Plan {
     /// Inequality of the share of need reached across need deciles and councils, before (the
     /// required sites alone) and after the plan.
     pub inequality: InequalityReport,
+    /// For a given (not solved) set of sites: the first constraint it breaks. Always `None` for
+    /// solved plans.
+    pub constraint_violation: Option<String>,
 }
 
 /// How good a plan is: bounds, solver and notes, filled in by the solve driver.
@@ -385,6 +391,7 @@ pub(crate) fn build_plan(
         councils,
         team_hours_per_week: team_hours,
         inequality,
+        constraint_violation: None,
     })
 }
 

@@ -190,3 +190,47 @@ fn open_more_than_candidates_is_infeasible() {
     );
     assert!(err.to_string().contains("17 sites requested but only 16"));
 }
+
+/// A given set of sites is evaluated with the same figures and a gap to the bound. Expected
+/// reach computed independently in Python from the fixture (tracts within 5,000 m of Store_1,
+/// 3, 4, 5: 608,244 persons, 81 tracts uncovered).
+#[test]
+fn evaluate_given_sites() {
+    let problem = sf(Objective::Coverage, 4);
+    let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<String>>();
+    let plan = evaluate_plan(
+        &problem,
+        &ids(&["Store_1", "Store_3", "Store_4", "Store_5"]),
+    )
+    .unwrap();
+    assert_eq!(plan.objective_value, 608_244.0);
+    assert_eq!(plan.uncovered_demand_points, 81);
+    assert_eq!(plan.solver, SolverUsed::Given);
+    assert_eq!(plan.constraint_violation, None);
+    assert!(!plan.proven_optimal);
+    assert!(plan.upper_bound >= 875_247.0);
+    assert!(plan.gap > 0.25, "{}", plan.gap);
+
+    let best = evaluate_plan(
+        &problem,
+        &ids(&["Store_2", "Store_11", "Store_12", "Store_15"]),
+    )
+    .unwrap();
+    assert_eq!(best.objective_value, 875_247.0);
+    assert!(best.proven_optimal);
+
+    let short = evaluate_plan(&problem, &ids(&["Store_1", "Store_3", "Store_4"])).unwrap();
+    assert_eq!(short.objective_value, 462_023.0);
+    assert_eq!(
+        short.constraint_violation.as_deref(),
+        Some("open: 3 sites open instead of 4")
+    );
+    assert!(matches!(
+        evaluate_plan(&problem, &ids(&["Store_99"])),
+        Err(PlanError::Invalid { .. })
+    ));
+    assert!(matches!(
+        evaluate_plan(&problem, &ids(&["Store_1", "Store_1"])),
+        Err(PlanError::Invalid { .. })
+    ));
+}
