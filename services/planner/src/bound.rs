@@ -58,6 +58,8 @@ impl Fixing {
 struct Selection {
     value: f64,
     y: Vec<f64>,
+    /// Every y_j is 0 or 1 (false when the knapsack took a fraction of a site).
+    integral: bool,
 }
 
 /// max Σ v_j y_j over y ∈ [0,1]^m with the fixings and the limit. Under `Open(p)` exactly p sites
@@ -78,6 +80,7 @@ fn select_max(p: &ValidProblem, fix: &Fixing, v: &[f64]) -> Option<Selection> {
         }
     }
     let mut free: Vec<usize> = (0..m).filter(|&j| fix.free(j)).collect();
+    let mut integral = true;
     match p.limit {
         Some(Limit::Open(k)) => {
             if n_forced > k || n_forced + free.len() < k {
@@ -125,6 +128,7 @@ fn select_max(p: &ValidProblem, fix: &Fixing, v: &[f64]) -> Option<Selection> {
                     let frac = if c > 0.0 { left / c } else { 1.0 };
                     y[j] = frac;
                     value += frac * v[j];
+                    integral = frac == 0.0;
                     break;
                 }
             }
@@ -138,7 +142,7 @@ fn select_max(p: &ValidProblem, fix: &Fixing, v: &[f64]) -> Option<Selection> {
             }
         }
     }
-    Some(Selection { value, y })
+    Some(Selection { value, y, integral })
 }
 
 /// Outcome of a Lagrangian bound computation at a node.
@@ -154,7 +158,8 @@ pub(crate) struct Lagrange {
     /// Site scores at those multipliers, in "larger is better" form, for reduced-cost fixing
     /// and branching.
     pub(crate) score: Vec<f64>,
-    /// Whether the subgradient was zero (the bound equals the relaxation's optimum).
+    /// Whether the subgradient was zero with an integral inner solution: the chosen set then
+    /// attains the bound, so it is optimal for the node's relaxed problem.
     pub(crate) exact: bool,
 }
 
@@ -259,7 +264,7 @@ fn coverage(
                 multipliers: lambda.clone(),
                 selected: (0..m).filter(|&j| sel.y[j] > 0.5).collect(),
                 score: c.clone(),
-                exact: norm == 0.0,
+                exact: norm == 0.0 && sel.integral,
             });
             since = 0;
         } else {
@@ -366,7 +371,7 @@ fn median(
                 multipliers: lambda.clone(),
                 selected: (0..m).filter(|&j| sel.y[j] > 0.5).collect(),
                 score: neg.clone(),
-                exact: norm == 0.0,
+                exact: norm == 0.0 && sel.integral,
             });
             since = 0;
         } else {
@@ -445,7 +450,7 @@ fn set_cover(
                 multipliers: u.clone(),
                 selected: (0..m).filter(|&j| sel.y[j] > 0.5).collect(),
                 score: neg.clone(),
-                exact: norm == 0.0,
+                exact: norm == 0.0 && sel.integral,
             });
             since = 0;
         } else {

@@ -19,9 +19,10 @@ use crate::flow::FlowNetwork;
 /// housing areas into five equal parts, one per health council (8,000,000 / 5).
 pub const DEFAULT_COUNCIL_BUDGET_KR: f64 = 1_600_000.0;
 
-/// The largest number of demand × site distances computed from coordinates (50 million pairs,
-/// 600 MB of sorted lists); above this, supply a sparse distance matrix instead.
-pub const MAX_DENSE_PAIRS: usize = 50_000_000;
+/// The largest number of demand × site distances computed from coordinates: 20 million pairs
+/// (16 bytes each in the sorted per-demand lists, about 320 MB); above this, supply a sparse
+/// distance matrix with only the pairs that matter.
+pub const MAX_DENSE_PAIRS: usize = 20_000_000;
 
 /// A WGS84 position in degrees.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

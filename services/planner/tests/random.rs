@@ -24,7 +24,7 @@ struct Shape {
 #[derive(Debug, Clone, Copy)]
 enum LimitKind {
     Open(usize),
-    Budget,
+    Budget(f64),
     None,
 }
 
@@ -109,7 +109,7 @@ fn instance(seed: u64, s: Shape) -> PlanRequest {
         },
         limit: match s.limit {
             LimitKind::Open(p) => Some(Limit::Open(p)),
-            LimitKind::Budget => Some(Limit::Budget(1_000_000.0)),
+            LimitKind::Budget(b) => Some(Limit::Budget(b)),
             LimitKind::None => None,
         },
         objective: s.objective,
@@ -174,6 +174,46 @@ fn exact_engines_equal_brute_force() {
     }
 }
 
+/// Budget instead of a count, for every objective: exact engines match enumeration.
+#[test]
+fn exact_engines_equal_brute_force_under_a_budget() {
+    let mut compared = [0usize; 3];
+    for seed in 10..14u64 {
+        for objective in [Objective::Coverage, Objective::Median, Objective::SetCover] {
+            // Set cover needs more sites (and money) to cover everything.
+            let (m, budget) = match objective {
+                Objective::SetCover => (14, 2_500_000.0),
+                _ => (9, 1_000_000.0),
+            };
+            let shape = Shape {
+                limit: LimitKind::Budget(budget),
+                ..Shape::plain(objective, 25, m, 0)
+            };
+            let Ok(problem) = instance(seed, shape).validate() else {
+                continue;
+            };
+            let brute = solve_brute_force(&problem, 100_000);
+            for engine in [ExactEngine::Milp, ExactEngine::BranchAndBound] {
+                match (&brute, solve(&problem, &exact(engine))) {
+                    (Ok(b), Ok(pl)) => {
+                        assert!(
+                            close(pl.objective_value, b.objective_value),
+                            "seed {seed} {objective:?} {engine:?}: {} vs {}",
+                            pl.objective_value,
+                            b.objective_value
+                        );
+                        assert!(pl.open_sites.iter().map(|s| s.cost).sum::<f64>() <= budget);
+                        compared[objective as usize] += 1;
+                    }
+                    (Err(PlanError::Infeasible(_)), Err(PlanError::Infeasible(_))) => {}
+                    (b, pl) => panic!("seed {seed} {objective:?} {engine:?}: {b:?} vs {pl:?}"),
+                }
+            }
+        }
+    }
+    assert!(compared.iter().all(|&c| c >= 2), "compared {compared:?}");
+}
+
 /// With capacities, budgets, required sites and council rules, both exact engines still match
 /// enumeration (which checks every constraint on every set).
 #[test]
@@ -187,7 +227,7 @@ fn exact_engines_equal_brute_force_with_side_constraints() {
             limit: if seed % 2 == 0 {
                 LimitKind::Open(3)
             } else {
-                LimitKind::Budget
+                LimitKind::Budget(1_000_000.0)
             },
             capacities: seed % 3 != 0,
             required: true,
@@ -321,7 +361,7 @@ fn shape_strategy() -> impl Strategy<Value = (u64, Shape)> {
                     objective: Objective::Coverage,
                     limit: match limit {
                         0 | 1 => LimitKind::Open(p.min(m)),
-                        _ => LimitKind::Budget,
+                        _ => LimitKind::Budget(1_000_000.0),
                     },
                     capacities,
                     required,
