@@ -37,16 +37,27 @@ pub(crate) enum Sampler {
     /// (see [`invert_from_mode`]).
     Exact(ExactCount),
     /// Cornish–Fisher normal approximation of a count: `μ + σ(z + γ(z² − 1)/6)`, rounded,
-    /// clamped to [0, max].
+    /// clamped to [0, max]; `g6` = γ/6.
     Approx {
         mu: f64,
         sigma: f64,
-        gamma: f64,
+        g6: f64,
         max: f64,
     },
     /// A value with a supplied standard error (display units).
     Normal { mean: f64, sd: f64 },
 }
+
+/// 1/j for j < 512 (entry 0 unused).
+static RECIPROCALS: [f64; 512] = {
+    let mut t = [0.0; 512];
+    let mut j = 1;
+    while j < 512 {
+        t[j] = 1.0 / j as f64;
+        j += 1;
+    }
+    t
+};
 
 /// An exactly drawn binomial or Poisson count, set up for inversion from the mode.
 #[derive(Debug, Clone, Copy)]
@@ -67,13 +78,18 @@ pub(crate) struct ExactCount {
 }
 
 impl ExactCount {
-    /// pmf(k + 1)/pmf(k).
+    /// pmf(k + 1)/pmf(k); 1/(k + 1) from a table of reciprocals where it covers k, which it
+    /// does for the counts drawn exactly (k ≲ 150 below the threshold).
     #[inline]
     fn up(&self, k: f64) -> f64 {
+        let inv = RECIPROCALS
+            .get(k as usize + 1)
+            .copied()
+            .unwrap_or_else(|| 1.0 / (k + 1.0));
         if self.n.is_finite() {
-            (self.n - k) * self.r / (k + 1.0)
+            (self.n - k) * self.r * inv
         } else {
-            self.r / (k + 1.0)
+            self.r * inv
         }
     }
 
@@ -182,6 +198,8 @@ pub(crate) struct Leaf {
     pub(crate) num: Vec<f64>,
     pub(crate) den: Vec<f64>,
     pub(crate) gap: Vec<Option<Gap>>,
+    /// The point value in display units (NaN for gaps).
+    value: Vec<f64>,
     /// Standard error of a plain value (NaN: none).
     se: Vec<f64>,
     pub(crate) shrink: bool,
@@ -268,14 +286,16 @@ pub(crate) fn prepare(spec: &ModelSpec, input: &IndicatorTable) -> Result<Prepar
     };
 
     let mut leaves = Vec::with_capacity(spec.indicators().len());
+    let mut present: Vec<f64> = Vec::with_capacity(n);
+    let code = spec.input_missing.unwrap_or(f64::NAN);
     for (ind, li) in spec.indicators().iter().zip(&spec.leaf_inputs) {
         let col = by_id
             .get(ind.id.as_str())
             .ok_or_else(|| ModelError::MissingColumn {
                 indicator: ind.id.clone(),
             })?;
-        let den_ok = col.denominator.len() == n
-            || (!ind.kind.uses_denominator() && col.denominator.is_empty());
+        let uses_den = ind.kind.uses_denominator();
+        let den_ok = col.denominator.len() == n || (!uses_den && col.denominator.is_empty());
         if col.numerator.len() != n || !den_ok {
             return Err(ModelError::ColumnLength {
                 indicator: ind.id.clone(),
@@ -285,109 +305,79 @@ pub(crate) fn prepare(spec: &ModelSpec, input: &IndicatorTable) -> Result<Prepar
             });
         }
         let se = match &li.se_column {
-            Some(c) => Some(aux(c)?),
-            None => None,
-        };
-        let bad = |i: usize, message: String| ModelError::InvalidValue {
-            indicator: ind.id.clone(),
-            area_code: input.area_codes[i].clone(),
-            message,
+            Some(c) => aux(c)?.into_iter().map(|s| s / li.se_divisor).collect(),
+            None => Vec::new(),
         };
         let scale = ind.kind.scale();
+        let value_kind = ind.kind == IndicatorKind::Value;
+        let proportion = ind.kind == IndicatorKind::Proportion;
         let mut leaf = Leaf {
             kind: ind.kind,
-            num: Vec::with_capacity(n),
-            den: Vec::with_capacity(n),
-            gap: Vec::with_capacity(n),
-            se: Vec::with_capacity(n),
+            num: vec![f64::NAN; n],
+            den: vec![f64::NAN; n],
+            gap: vec![None; n],
+            value: vec![f64::NAN; n],
+            se,
             shrink: li.shrink,
             reference: None,
             varies: false,
         };
         let (mut sum_num, mut sum_den) = (0.0_f64, 0.0_f64);
+        present.clear();
+        let no_den = col.denominator.is_empty();
         for i in 0..n {
-            let is_code = |v: &f64| Some(*v) == spec.input_missing;
-            let num = col.numerator[i].filter(|v| !is_code(v));
-            let den = col
-                .denominator
-                .get(i)
-                .copied()
-                .flatten()
-                .filter(|v| !is_code(v));
-            if let Some(x) = num {
-                if !x.is_finite() {
-                    return Err(bad(i, format!("numerator {x} is not a finite number")));
-                }
-                if x < 0.0 && ind.kind != IndicatorKind::Value {
-                    return Err(bad(i, format!("numerator {x} is negative")));
-                }
-            }
-            if let Some(d) = den
-                && !(d.is_finite() && d >= 0.0)
-            {
-                return Err(bad(
-                    i,
-                    format!("denominator {d} is not a finite number >= 0"),
-                ));
-            }
-            let gap = if ind.kind.uses_denominator() {
-                match (num, den) {
-                    (Some(x), Some(d)) => {
-                        if ind.kind == IndicatorKind::Proportion && x > d {
-                            return Err(bad(
-                                i,
-                                format!("numerator {x} exceeds denominator {d} of a proportion"),
-                            ));
-                        }
-                        if d == 0.0 {
-                            Some(Gap::ZeroDenominator)
-                        } else if d < ind.min_denominator {
-                            Some(Gap::BelowMinimum(d))
-                        } else {
-                            None
-                        }
-                    }
-                    _ => Some(Gap::Missing),
-                }
+            // Missing cells and the model's missing-value code become NaN.
+            let xo = col.numerator[i].filter(|v| *v != code);
+            let do_ = if no_den {
+                None
             } else {
-                match (num, den) {
-                    (None, _) => Some(Gap::Missing),
-                    (Some(_), Some(d)) if d < ind.min_denominator => Some(Gap::BelowMinimum(d)),
-                    _ => None,
-                }
+                col.denominator[i].filter(|v| *v != code)
             };
-            let x = num.unwrap_or(f64::NAN);
-            let d = den.unwrap_or(f64::NAN);
-            if gap.is_none() {
-                let v = if ind.kind.uses_denominator() {
-                    scale * x / d
+            let (x, d) = (xo.unwrap_or(f64::NAN), do_.unwrap_or(f64::NAN));
+            // One combined test for impossible cells (a given NaN is one); the slow path names
+            // the problem.
+            let bad_x = xo.is_some_and(|x| !x.is_finite() || (x < 0.0 && !value_kind));
+            let bad_d = do_.is_some_and(|d| !(d.is_finite() && d >= 0.0));
+            if bad_x || bad_d || (proportion && x > d) {
+                return Err(cell_error(ind, &input.area_codes[i], x, d, bad_x, bad_d));
+            }
+            let gap = if uses_den {
+                if x.is_nan() || d.is_nan() {
+                    Some(Gap::Missing)
+                } else if d == 0.0 {
+                    Some(Gap::ZeroDenominator)
+                } else if d < ind.min_denominator {
+                    Some(Gap::BelowMinimum(d))
                 } else {
-                    x
-                };
+                    None
+                }
+            } else if x.is_nan() {
+                Some(Gap::Missing)
+            } else if !d.is_nan() && d < ind.min_denominator {
+                Some(Gap::BelowMinimum(d))
+            } else {
+                None
+            };
+            if gap.is_none() {
+                let v = if uses_den { scale * x / d } else { x };
                 if !v.is_finite() {
-                    return Err(bad(i, "value overflows a floating-point number".to_owned()));
+                    return Err(ModelError::InvalidValue {
+                        indicator: ind.id.clone(),
+                        area_code: input.area_codes[i].clone(),
+                        message: "value overflows a floating-point number".to_owned(),
+                    });
                 }
                 if included[i] {
                     sum_num += x;
                     sum_den += d;
+                    present.push(v);
                 }
+                leaf.value[i] = v;
             }
-            let se_i = se.as_ref().map_or(f64::NAN, |s| s[i] / li.se_divisor);
-            leaf.num.push(x);
-            leaf.den.push(d);
-            leaf.gap.push(gap);
-            leaf.se.push(se_i);
+            leaf.num[i] = x;
+            leaf.den[i] = d;
+            leaf.gap[i] = gap;
         }
-        let present: Vec<f64> = (0..n)
-            .filter(|&i| leaf.gap[i].is_none() && included[i])
-            .map(|i| {
-                if ind.kind.uses_denominator() {
-                    scale * leaf.num[i] / leaf.den[i]
-                } else {
-                    leaf.num[i]
-                }
-            })
-            .collect();
         let (mean, sd) = crate::transform::mean_sd(&present);
         if !mean.is_finite() || sd.is_some_and(|s| !s.is_finite()) {
             return Err(ModelError::InvalidValue {
@@ -399,7 +389,7 @@ pub(crate) fn prepare(spec: &ModelSpec, input: &IndicatorTable) -> Result<Prepar
         leaf.varies = sd.is_some();
         leaf.reference = if present.is_empty() {
             None
-        } else if ind.kind.uses_denominator() {
+        } else if uses_den {
             (sum_den > 0.0).then(|| scale * sum_num / sum_den)
         } else {
             Some(mean)
@@ -412,6 +402,31 @@ pub(crate) fn prepare(spec: &ModelSpec, input: &IndicatorTable) -> Result<Prepar
         code_order,
         leaves,
     })
+}
+
+/// The error for an impossible cell (the slow path of [`prepare`]).
+fn cell_error(
+    ind: &crate::model::IndicatorSpec,
+    area: &str,
+    x: f64,
+    d: f64,
+    bad_x: bool,
+    bad_d: bool,
+) -> ModelError {
+    let message = if bad_x && !x.is_finite() {
+        format!("numerator {x} is not a finite number")
+    } else if bad_x {
+        format!("numerator {x} is negative")
+    } else if bad_d {
+        format!("denominator {d} is not a finite number >= 0")
+    } else {
+        format!("numerator {x} exceeds denominator {d} of a proportion")
+    };
+    ModelError::InvalidValue {
+        indicator: ind.id.clone(),
+        area_code: area.to_owned(),
+        message,
+    }
 }
 
 /// The sampler of one present value, with the display factor and the denominator a drawn count
@@ -430,7 +445,7 @@ fn sampler(kind: IndicatorKind, x: f64, d: f64, se: f64) -> (Sampler, f64, f64) 
                     Sampler::Approx {
                         mu: d * p,
                         sigma,
-                        gamma: (1.0 - 2.0 * p) / sigma,
+                        g6: (1.0 - 2.0 * p) / sigma / 6.0,
                         max: d,
                     },
                     scale / d,
@@ -456,7 +471,7 @@ fn sampler(kind: IndicatorKind, x: f64, d: f64, se: f64) -> (Sampler, f64, f64) 
                     Sampler::Approx {
                         mu: x,
                         sigma,
-                        gamma: 1.0 / sigma,
+                        g6: 1.0 / sigma / 6.0,
                         max: f64::INFINITY,
                     },
                     factor,
@@ -479,8 +494,14 @@ fn sampler(kind: IndicatorKind, x: f64, d: f64, se: f64) -> (Sampler, f64, f64) 
 /// Draws one count by the Cornish–Fisher-corrected normal approximation.
 #[inline]
 pub fn approx_count(mu: f64, sigma: f64, gamma: f64, max: f64, z: f64) -> f64 {
+    approx_count_g6(mu, sigma, gamma / 6.0, max, z)
+}
+
+/// [`approx_count`] with γ/6 precomputed (the sampler's form).
+#[inline]
+fn approx_count_g6(mu: f64, sigma: f64, g6: f64, max: f64, z: f64) -> f64 {
     // Clamp first, then round half up through an integer conversion (no libm call).
-    let v = (mu + sigma * (z + gamma * (z * z - 1.0) / 6.0)).clamp(0.0, max);
+    let v = (mu + sigma * (z + g6 * (z * z - 1.0))).clamp(0.0, max);
     if v < 4.0e15 {
         (v + 0.5) as u64 as f64
     } else {
@@ -511,7 +532,12 @@ impl Leaf {
             let (s, f, d) = if self.gap[i].is_some() || !inc {
                 (Sampler::Missing, 0.0, f64::NAN)
             } else {
-                sampler(self.kind, self.num[i], self.den[i], self.se[i])
+                sampler(
+                    self.kind,
+                    self.num[i],
+                    self.den[i],
+                    self.se.get(i).copied().unwrap_or(f64::NAN),
+                )
             };
             dp.samplers.push(s);
             dp.factor.push(f);
@@ -528,14 +554,8 @@ impl Leaf {
         shrink_buf: &mut Vec<f64>,
     ) {
         let scale = self.kind.scale();
-        for (i, r) in row.iter_mut().enumerate() {
-            *r = if self.gap[i].is_some() || !included[i] {
-                f64::NAN
-            } else if self.kind.uses_denominator() {
-                scale * self.num[i] / self.den[i]
-            } else {
-                self.num[i]
-            };
+        for ((r, &v), &inc) in row.iter_mut().zip(&self.value).zip(included) {
+            *r = if inc { v } else { f64::NAN };
         }
         if self.shrink {
             shrink_buf.clear();
@@ -570,14 +590,9 @@ impl Leaf {
                     let c = e.invert(u);
                     (c, dp.factor[i] * c)
                 }
-                Sampler::Approx {
-                    mu,
-                    sigma,
-                    gamma,
-                    max,
-                } => {
+                Sampler::Approx { mu, sigma, g6, max } => {
                     let z: f64 = rng.sample(StandardNormal);
-                    let c = approx_count(*mu, *sigma, *gamma, *max, z);
+                    let c = approx_count_g6(*mu, *sigma, *g6, *max, z);
                     (c, dp.factor[i] * c)
                 }
                 Sampler::Normal { mean, sd } => {

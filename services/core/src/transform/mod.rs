@@ -74,6 +74,9 @@ pub(crate) fn pow10(d: u32) -> f64 {
         .unwrap_or_else(|| 10f64.powi(d as i32))
 }
 
+/// Relative tolerance below a half that still rounds up (8 ulps).
+pub(crate) const HALF_TOL: f64 = 8.0 * f64::EPSILON;
+
 /// Rounds a non-negative scaled magnitude `m` to an integer, halves (within 8 ulps) up. Uses an
 /// integer conversion instead of libm's floor/round, which are function calls on baseline x86-64
 /// and dominated the ranking hot path.
@@ -82,11 +85,9 @@ pub(crate) fn round_scaled(m: f64) -> f64 {
     if m >= 4.0e15 {
         return m; // already an integer at this magnitude
     }
-    let f = m as u64 as f64; // floor for 0 <= m < 2^53
-    let frac = m - f; // exact
-    // Branch-free (the fraction is random, so a branch would mispredict half the time).
-    let up = (frac > 0.5) | ((frac - 0.5).abs() <= 8.0 * f64::EPSILON * m.max(1.0));
-    f + f64::from(u8::from(up))
+    // floor(m + 1/2 + tol): halves (and fractions within tol = 8 ulps below a half) go up. One
+    // add and one integer conversion, no branch (the fraction is random) and no libm call.
+    (m + (0.5 + HALF_TOL * m.max(1.0))) as u64 as f64
 }
 
 /// The CDC/ATSDR SVI percentile rank: `PR = (rank − 1)/(N − 1)` where rank 1 is the smallest

@@ -58,38 +58,42 @@ impl RankScratch {
     /// [`RankScratch::load`]; with `write_back = false` the rounded values are not written to
     /// `row` (callers that overwrite the row anyway).
     pub(crate) fn load_opts(&mut self, row: &mut [f64], decimals: Option<u32>, write_back: bool) {
-        self.keys.clear();
-        self.idx.clear();
+        // Branch-free compaction: write every entry, advance only past non-missing ones.
+        let n = row.len();
+        self.keys.resize(n, 0);
+        self.idx.resize(n, 0);
+        let mut j = 0usize;
         match decimals {
             Some(d) => {
                 let p = pow10(d);
                 for (i, v) in row.iter_mut().enumerate() {
-                    if v.is_nan() {
-                        continue;
-                    }
-                    let m = round_scaled(v.abs() * p);
-                    let neg = *v < 0.0;
-                    let key = if m < 4.0e15 {
-                        int_key(if neg { -m } else { m })
+                    let x = *v;
+                    let a = x.abs() * p;
+                    let key = if a < 4.0e15 {
+                        // round_scaled, kept as an integer: the key is the signed scaled value.
+                        let mi = (a + (0.5 + super::HALF_TOL * a.max(1.0))) as i64;
+                        if write_back && !x.is_nan() {
+                            *v = (mi as f64 / p).copysign(x);
+                        }
+                        ((if x < 0.0 { -mi } else { mi }) as u64) ^ (1 << 63)
                     } else {
-                        f64_key(*v)
+                        f64_key(x)
                     };
-                    if write_back {
-                        *v = (m / p).copysign(*v);
-                    }
-                    self.keys.push(key);
-                    self.idx.push(i as u32);
+                    self.keys[j] = key;
+                    self.idx[j] = i as u32;
+                    j += usize::from(!x.is_nan());
                 }
             }
             None => {
-                for (i, v) in row.iter().enumerate() {
-                    if !v.is_nan() {
-                        self.keys.push(f64_key(*v));
-                        self.idx.push(i as u32);
-                    }
+                for (i, &x) in row.iter().enumerate() {
+                    self.keys[j] = f64_key(x);
+                    self.idx[j] = i as u32;
+                    j += usize::from(!x.is_nan());
                 }
             }
         }
+        self.keys.truncate(j);
+        self.idx.truncate(j);
     }
 
     /// Loads explicit keys and indices (the caller decides the initial order, which a stable sort
