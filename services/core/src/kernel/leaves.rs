@@ -325,7 +325,7 @@ pub(crate) fn prepare(spec: &ModelSpec, input: &IndicatorTable) -> Result<Prepar
         let (mut sum_num, mut sum_den) = (0.0_f64, 0.0_f64);
         present.clear();
         let no_den = col.denominator.is_empty();
-        for i in 0..n {
+        for (i, &inc) in included.iter().enumerate() {
             // Missing cells and the model's missing-value code become NaN.
             let xo = col.numerator[i].filter(|v| *v != code);
             let do_ = if no_den {
@@ -367,7 +367,7 @@ pub(crate) fn prepare(spec: &ModelSpec, input: &IndicatorTable) -> Result<Prepar
                         message: "value overflows a floating-point number".to_owned(),
                     });
                 }
-                if included[i] {
+                if inc {
                     sum_num += x;
                     sum_den += d;
                     present.push(v);
