@@ -3,6 +3,7 @@
 //! use case and formats the result.
 
 pub mod output;
+pub mod plan;
 pub mod stats;
 
 use std::io::Write;
@@ -61,6 +62,9 @@ pub enum Command {
     /// Indicator statistics for analysts (Wilson, Byar, DSR, ISR, funnels, quantiles,
     /// inequality) on a CSV file; no database needed.
     Stats(stats::StatsArgs),
+    /// Plan where outreach staff and housing-area efforts go (maximal covering, p-median, set
+    /// cover) from CSV files; no database needed.
+    Plan(plan::PlanArgs),
 }
 
 /// `lighed import`.
@@ -309,6 +313,7 @@ pub async fn run_offline(cli: &Cli, out: &mut dyn Write) -> anyhow::Result<()> {
             state.store.close().await;
         }
         Command::Stats(a) => stats::run(a, out)?,
+        Command::Plan(a) => plan::run(a, out)?,
         Command::Models(a) => {
             let catalog = match &cli.models_dir {
                 Some(d) => crate::catalog::ModelCatalog::from_dir(d)?,
