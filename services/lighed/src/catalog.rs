@@ -58,9 +58,34 @@ impl ModelCatalog {
         Ok(ModelCatalog { models, default })
     }
 
-    /// The models shipped in the binary.
+    /// The models shipped in the binary (`models/*.toml`, embedded by `lighed-core`).
     pub fn bundled() -> Result<ModelCatalog, CatalogError> {
-        Self::from_files(crate::bundle::MODEL_FILES.iter().copied())
+        let files: Vec<(String, &str)> = lighed_core::model::builtin_names()
+            .into_iter()
+            .filter_map(|n| {
+                lighed_core::model::builtin_text(n).map(|t| (format!("models/{n}.toml"), t))
+            })
+            .collect();
+        Self::from_files(files.iter().map(|(n, t)| (n.as_str(), *t)))
+    }
+
+    /// A model by name from this catalog, or else from a file path (`lighed score --model`).
+    pub fn resolve(&self, name_or_path: &str) -> Result<ModelSpec, CatalogError> {
+        if let Some(m) = self.get(name_or_path) {
+            return Ok(m.clone());
+        }
+        let path = Path::new(name_or_path);
+        if !path.exists() {
+            let known: Vec<&str> = self.models.iter().map(|m| m.name()).collect();
+            return Err(CatalogError {
+                file: name_or_path.to_owned(),
+                message: format!(
+                    "no such model or file; shipped models: {}",
+                    known.join(", ")
+                ),
+            });
+        }
+        load_file(path)
     }
 
     /// The `*.toml` models of a directory (the indicator registry `indicators.toml` is skipped).
@@ -99,6 +124,18 @@ impl ModelCatalog {
     }
 }
 
+/// Reads and validates one model file.
+pub fn load_file(path: &Path) -> Result<ModelSpec, CatalogError> {
+    let text = std::fs::read_to_string(path).map_err(|e| CatalogError {
+        file: path.display().to_string(),
+        message: e.to_string(),
+    })?;
+    ModelSpec::from_toml(&path.display().to_string(), &text).map_err(|e| CatalogError {
+        file: path.display().to_string(),
+        message: e.to_string(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,5 +145,6 @@ mod tests {
         let c = ModelCatalog::bundled().unwrap();
         assert!(c.get(c.default_model()).is_some());
         assert!(c.get("rm-health-inequality-v0").is_some());
+        assert_eq!(c.default_model(), lighed_core::model::DEFAULT_MODEL);
     }
 }

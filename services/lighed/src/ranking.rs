@@ -229,6 +229,23 @@ pub async fn rank(
             }
         }
     }
+    let absent: Vec<&str> = wanted
+        .iter()
+        .copied()
+        .filter(|w| !periods.contains_key(*w))
+        .collect();
+    if !absent.is_empty() {
+        return Err(AppError::invalid(
+            "model",
+            format!(
+                "model '{}' needs indicators that the active datasets do not have at level '{}': {}; \
+                 import them, or score the model offline on a CSV file with `lighed score`",
+                model.name(),
+                level,
+                absent.join(", ")
+            ),
+        ));
+    }
     let index: BTreeMap<&str, usize> = areas
         .iter()
         .enumerate()

@@ -4,6 +4,7 @@
 
 pub mod output;
 pub mod plan;
+pub mod score;
 pub mod stats;
 
 use std::io::Write;
@@ -53,8 +54,11 @@ pub enum Command {
     Rank(RankArgs),
     /// List areas of a level.
     Areas(AreasArgs),
-    /// List the index models.
+    /// List the index models, or validate a model file (`lighed models validate FILE`).
     Models(ModelsArgs),
+    /// Run an index model offline on a CSV file (no database): scores, ranks, deciles, the
+    /// model's output columns and, with --draws, rank uncertainty.
+    Score(score::ScoreArgs),
     /// Import a register extract (StatBank CSV export or the long format) as a new dataset.
     Import(ImportArgs),
     /// List, inspect or retire datasets.
@@ -193,9 +197,24 @@ pub struct AreasArgs {
 /// `lighed models`.
 #[derive(Debug, Args)]
 pub struct ModelsArgs {
-    /// Output format.
+    /// What to do (default: list).
+    #[command(subcommand)]
+    pub action: Option<ModelsAction>,
+    /// Output format of the list.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+}
+
+/// `lighed models list|validate`.
+#[derive(Debug, Subcommand)]
+pub enum ModelsAction {
+    /// List the models (the default).
+    List,
+    /// Check a model file; errors name the key and line.
+    Validate {
+        /// The model file.
+        file: PathBuf,
+    },
 }
 
 impl Cli {
@@ -314,12 +333,22 @@ pub async fn run_offline(cli: &Cli, out: &mut dyn Write) -> anyhow::Result<()> {
         }
         Command::Stats(a) => stats::run(a, out)?,
         Command::Plan(a) => plan::run(a, out)?,
-        Command::Models(a) => {
+        Command::Models(a) => match &a.action {
+            Some(ModelsAction::Validate { file }) => score::run_validate(file, out)?,
+            None | Some(ModelsAction::List) => {
+                let catalog = match &cli.models_dir {
+                    Some(d) => crate::catalog::ModelCatalog::from_dir(d)?,
+                    None => crate::catalog::ModelCatalog::bundled()?,
+                };
+                output::write_models(out, &catalog, a.format)?;
+            }
+        },
+        Command::Score(a) => {
             let catalog = match &cli.models_dir {
                 Some(d) => crate::catalog::ModelCatalog::from_dir(d)?,
                 None => crate::catalog::ModelCatalog::bundled()?,
             };
-            output::write_models(out, &catalog, a.format)?;
+            score::run_score(&catalog, a, out)?;
         }
     }
     Ok(())
