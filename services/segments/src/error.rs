@@ -100,7 +100,9 @@ pub enum MicrodataErrorKind {
         expected: String,
     },
     /// An area code that is empty, too long or contains spaces or control characters.
-    #[error("invalid area code: it must be 1-64 characters without spaces or control characters")]
+    #[error(
+        "invalid area code: it must be 1-64 characters without spaces, control characters, ';', ',' or '\"'"
+    )]
     InvalidAreaCode,
     /// The file is not valid UTF-8 in a text field, or the CSV is malformed.
     #[error("malformed CSV: {message}")]

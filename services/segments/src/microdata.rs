@@ -7,7 +7,7 @@
 //!
 //! | column | required | values |
 //! | --- | --- | --- |
-//! | `area_code` | yes | the person's area (parish `7240`, municipality `657`, housing area `657-B01`, …) |
+//! | `area_code` | yes | the person's area (parish `7240`, municipality `657`, housing area `657-B01`, …): 1–64 characters, no spaces, control characters, `;`, `,` or `"` |
 //! | `age` | yes | whole years `0`–`125` |
 //! | `sex` | yes | `1` men, `2` women (StatBank `KØN` codes) |
 //! | `education` | when a segment uses it | `1` basic, `2` upper secondary / vocational, `3` higher, empty unknown |
@@ -321,9 +321,13 @@ struct RowError {
 /// One worker's state: its area codes, its counts and its batch buffers.
 struct Worker<'p> {
     plan: &'p Plan,
-    codes: HashMap<Vec<u8>, u32, foldhash::fast::FixedState>,
+    /// Codes of up to 7 bytes packed into a `u64` (bytes + length), the common case.
+    short: HashMap<u64, u32, foldhash::fast::FixedState>,
+    /// Longer codes.
+    long: HashMap<Vec<u8>, u32, foldhash::fast::FixedState>,
     code_list: Vec<Vec<u8>>,
-    last: Option<u32>,
+    /// The last short code seen and its index (rows sorted by area hit this every time).
+    last: (u64, u32),
     counts: Vec<u32>,
     batch_area: Vec<u32>,
     batch_demo: Vec<u16>,
@@ -353,9 +357,10 @@ impl<'p> Worker<'p> {
     fn new(plan: &'p Plan) -> Worker<'p> {
         Worker {
             plan,
-            codes: HashMap::with_hasher(foldhash::fast::FixedState::default()),
+            short: HashMap::with_hasher(foldhash::fast::FixedState::default()),
+            long: HashMap::with_hasher(foldhash::fast::FixedState::default()),
             code_list: Vec::new(),
-            last: None,
+            last: (u64::MAX, 0),
             counts: Vec::new(),
             batch_area: Vec::with_capacity(BATCH_ROWS),
             batch_demo: Vec::with_capacity(BATCH_ROWS),
@@ -371,37 +376,53 @@ impl<'p> Worker<'p> {
     }
 
     fn area_index(&mut self, v: &[u8]) -> Result<u32, MicrodataErrorKind> {
-        if let Some(i) = self.last
-            && self.code_list[i as usize].as_slice() == v
-        {
+        let packed = (v.len() <= 7).then(|| {
+            let mut buf = [0u8; 8];
+            buf[..v.len()].copy_from_slice(v);
+            buf[7] = v.len() as u8;
+            u64::from_le_bytes(buf)
+        });
+        if let Some(p) = packed {
+            if p == self.last.0 {
+                return Ok(self.last.1);
+            }
+            if let Some(&i) = self.short.get(&p) {
+                self.last = (p, i);
+                return Ok(i);
+            }
+        } else if let Some(&i) = self.long.get(v) {
             return Ok(i);
         }
-        let i = match self.codes.get(v) {
-            Some(&i) => i,
-            None => {
-                let ok = !v.is_empty()
-                    && v.len() <= 64
-                    && std::str::from_utf8(v)
-                        .is_ok_and(|s| !s.chars().any(|c| c.is_whitespace() || c.is_control()));
-                if !ok {
-                    return Err(MicrodataErrorKind::InvalidAreaCode);
-                }
-                if looks_like_cpr(v) {
-                    return Err(MicrodataErrorKind::CprValue {
-                        column: self.plan.names[self.plan.area].clone(),
-                    });
-                }
-                if self.code_list.len() >= MAX_AREAS {
-                    return Err(MicrodataErrorKind::TooManyAreas { max: MAX_AREAS });
-                }
-                let i = self.code_list.len() as u32;
-                self.codes.insert(v.to_vec(), i);
-                self.code_list.push(v.to_vec());
-                self.counts.resize(self.counts.len() + self.stride(), 0);
-                i
+        // A new code: validate once.
+        let ok = !v.is_empty()
+            && v.len() <= 64
+            && std::str::from_utf8(v).is_ok_and(|s| {
+                !s.chars()
+                    .any(|c| c.is_whitespace() || c.is_control() || matches!(c, ';' | ',' | '"'))
+            });
+        if !ok {
+            return Err(MicrodataErrorKind::InvalidAreaCode);
+        }
+        if looks_like_cpr(v) {
+            return Err(MicrodataErrorKind::CprValue {
+                column: self.plan.names[self.plan.area].clone(),
+            });
+        }
+        if self.code_list.len() >= MAX_AREAS {
+            return Err(MicrodataErrorKind::TooManyAreas { max: MAX_AREAS });
+        }
+        let i = self.code_list.len() as u32;
+        match packed {
+            Some(p) => {
+                self.short.insert(p, i);
+                self.last = (p, i);
             }
-        };
-        self.last = Some(i);
+            None => {
+                self.long.insert(v.to_vec(), i);
+            }
+        }
+        self.code_list.push(v.to_vec());
+        self.counts.resize(self.counts.len() + self.stride(), 0);
         Ok(i)
     }
 

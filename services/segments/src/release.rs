@@ -16,9 +16,12 @@
 //!   segments with the same base, a segment equal to another's base, a non-member column equal
 //!   to another segment — decided exactly on the definitions' attribute boxes) show it with the
 //!   same status in every row: a cell suppressed in one is suppressed in all.
-//! - **No small differences between nested populations.** When one released population lies
-//!   inside another (`X ⊂ Y`, e.g. the 65+ base inside the 18+ base) and both are released for
-//!   an area, `Y − X` persons could be worked out; if that is 1..k−1, `X` is suppressed.
+//! - **Nested populations with a small difference share one status.** When one population lies
+//!   inside another (`X ⊂ Y`, e.g. the 65+ base inside the 18+ base) and `0 < X` and
+//!   `Y − X < k` in an area, releasing both would show `Y − X` persons, and releasing only `Y`
+//!   would bound the hidden `X` between its reason's limit and `Y` (with `Y − X = 0` and a
+//!   complementary `X ≥ k = Y`, exactly). So either both are shown (only when `Y = X`) or both
+//!   are hidden. (Found by the attacker-LP property test in `tests/properties.rs`.)
 //!
 //! After each linking step the changed tables are audited again with
 //! `lighed_core::disclosure::audit` and, while it reports a cell that can be worked out, the
