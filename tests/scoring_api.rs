@@ -217,6 +217,98 @@ async fn check_everything(backend: Backend) {
     }
     assert!((p_sum - 10.0).abs() < 1e-9, "P(top 10) sums to {p_sum}");
 
+    // ExplainArea: every indicator, contributions summing to the score.
+    let e = client
+        .explain_area(pb::ExplainAreaRequest {
+            model: String::new(),
+            area_code: "657".into(),
+        })
+        .await
+        .expect("explain Herning")
+        .into_inner();
+    let area = e.area.expect("area");
+    assert_eq!(area.code, "657");
+    assert_eq!(e.areas_ranked, 19);
+    let default_model = models
+        .models
+        .iter()
+        .find(|m| m.name == models.default_model)
+        .unwrap();
+    assert_eq!(e.contributions.len(), default_model.indicators.len());
+    let sum: f64 = e.contributions.iter().map(|c| c.contribution).sum();
+    assert!(
+        (sum - area.score.unwrap()).abs() < 1e-9,
+        "{sum} vs {:?}",
+        area.score
+    );
+    assert!(!e.periods.is_empty());
+    let missing = client
+        .explain_area(pb::ExplainAreaRequest {
+            model: String::new(),
+            area_code: "0000".into(),
+        })
+        .await
+        .expect_err("unknown area");
+    assert_eq!(missing.code(), Code::NotFound);
+    assert_eq!(violated_field(&missing), "area_code");
+
+    // ScoreAreas: a caller-supplied table through the SVI 2020 model.
+    let ep = [
+        "EP_POV150",
+        "EP_UNEMP",
+        "EP_HBURD",
+        "EP_NOHSDP",
+        "EP_UNINSUR",
+        "EP_AGE65",
+        "EP_AGE17",
+        "EP_DISABL",
+        "EP_SNGPNT",
+        "EP_LIMENG",
+        "EP_MINRTY",
+        "EP_MUNIT",
+        "EP_MOBILE",
+        "EP_CROWD",
+        "EP_NOVEH",
+        "EP_GROUPQ",
+    ];
+    let mut header = vec!["area_code".to_owned(), "E_TOTPOP".to_owned()];
+    header.extend(ep.iter().map(|s| s.to_string()));
+    let rows: Vec<pb::TableRow> = (0..12)
+        .map(|i| {
+            let mut cells = vec![format!("A{i:02}"), format!("{}", 1000 + i * 10)];
+            cells.extend(
+                (0..ep.len()).map(|j| format!("{:.1}", ((i * 7 + j * 3) % 23) as f64 + 0.5)),
+            );
+            pb::TableRow { cells }
+        })
+        .collect();
+    let scored = client
+        .score_areas(pb::ScoreAreasRequest {
+            model: "svi-2020".into(),
+            header,
+            rows,
+            ..Default::default()
+        })
+        .await
+        .expect("score areas")
+        .into_inner();
+    assert_eq!(scored.header[0], "area_code");
+    assert!(scored.header.iter().any(|h| h == "RPL_THEMES"));
+    assert_eq!(scored.rows.len(), 12);
+    let bad = client
+        .score_areas(pb::ScoreAreasRequest {
+            model: "svi-2020".into(),
+            header: vec!["area_code".into()],
+            rows: vec![pb::TableRow {
+                cells: vec!["A".into()],
+            }],
+            ..Default::default()
+        })
+        .await
+        .expect_err("missing columns");
+    assert_eq!(bad.code(), Code::InvalidArgument);
+    assert_eq!(violated_field(&bad), "rows");
+
     // Bad requests name the field.
     let cases: Vec<(pb::RankAreasRequest, Code, &str)> = vec![
         (rank("kommune"), Code::InvalidArgument, "level"),
@@ -293,8 +385,8 @@ async fn check_everything(backend: Backend) {
     assert_eq!(e.code(), Code::NotFound);
 
     // Every ranking was recorded for audit (1 + 10 council calls + Herning + stream + 2 with
-    // draws = 15).
-    assert_eq!(server.state.store.run_count().await.expect("runs"), 15);
+    // draws + 1 explanation = 16).
+    assert_eq!(server.state.store.run_count().await.expect("runs"), 16);
     server.stop().await;
 }
 

@@ -126,6 +126,8 @@ pub struct RankedRow {
     pub population: Option<i64>,
     /// The three largest contributions.
     pub reasons: Vec<Reason>,
+    /// Every indicator's contribution, largest first (they sum to the score).
+    pub contributions: Vec<Reason>,
     /// Note (missing indicators, why not scored).
     pub note: Option<String>,
     /// Rank uncertainty, when draws were asked for.
@@ -338,7 +340,11 @@ pub async fn rank(
             region_rank,
             decile: s.decile,
             population: a.population,
-            reasons: largest_contributions(&s.contributions)
+            reasons: largest_contributions(&s.contributions, 3)
+                .into_iter()
+                .map(|c| reason(c, model))
+                .collect(),
+            contributions: largest_contributions(&s.contributions, usize::MAX)
                 .into_iter()
                 .map(|c| reason(c, model))
                 .collect(),
@@ -391,16 +397,16 @@ pub async fn rank(
     Ok(ranking)
 }
 
-/// The three largest contributions (most need first; ties by indicator id). For a high-need area
+/// The `n` largest contributions (most need first; ties by indicator id). For a high-need area
 /// these are what pushes it up; for a low-need area, what pushes it down least.
-fn largest_contributions(cs: &[Contribution]) -> Vec<&Contribution> {
+fn largest_contributions(cs: &[Contribution], n: usize) -> Vec<&Contribution> {
     let mut v: Vec<&Contribution> = cs.iter().collect();
     v.sort_by(|a, b| {
         b.contribution
             .total_cmp(&a.contribution)
             .then_with(|| a.indicator.cmp(&b.indicator))
     });
-    v.truncate(3);
+    v.truncate(n);
     v
 }
 
@@ -505,4 +511,40 @@ async fn resolve_scope(state: &AppState, scope: &ScopeRequest) -> Result<Scope, 
             }
         }
     }
+}
+
+/// Explains one area: ranks its level over the whole region with `model` and returns the
+/// ranking's provenance with the area's row (every contribution included).
+pub async fn explain(
+    state: &AppState,
+    model: Option<String>,
+    area_code: &str,
+    caller: &Caller,
+) -> Result<(Ranking, RankedRow), AppError> {
+    let code = area_code.trim();
+    if code.is_empty() {
+        return Err(AppError::invalid("area_code", "is required"));
+    }
+    let area =
+        state.store.area(code).await?.ok_or_else(|| {
+            AppError::not_found("area_code", format!("no area with code '{code}'"))
+        })?;
+    let req = RankRequest {
+        model,
+        level: area.level.clone(),
+        scope: ScopeRequest::Region,
+        top_n: None,
+        draws: None,
+        seed: None,
+    };
+    let ranking = rank(state, &req, caller).await?;
+    let row = ranking
+        .rows
+        .iter()
+        .find(|r| r.area_code == area.code)
+        .cloned()
+        .ok_or_else(|| {
+            AppError::Internal(format!("area {} missing from its ranking", area.code))
+        })?;
+    Ok((ranking, row))
 }

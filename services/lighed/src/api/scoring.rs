@@ -45,10 +45,28 @@ fn rank_request(r: pb::RankAreasRequest) -> Result<RankRequest, AppError> {
     })
 }
 
+fn reason_pb(x: &crate::ranking::Reason) -> pb::Reason {
+    pb::Reason {
+        indicator: x.indicator.clone(),
+        label: x.label.clone(),
+        value: x.value,
+        reference: x.reference,
+        unit: x.unit.clone(),
+        contribution: x.contribution,
+        text: x.text.clone(),
+    }
+}
+
+/// Largest table accepted by `ScoreAreas`.
+pub const MAX_SCORE_ROWS: usize = 100_000;
+
 fn ranked_areas(r: &Ranking) -> Vec<pb::RankedArea> {
-    r.rows
-        .iter()
-        .map(|row| pb::RankedArea {
+    r.rows.iter().map(|row| ranked_area(r, row)).collect()
+}
+
+fn ranked_area(r: &Ranking, row: &crate::ranking::RankedRow) -> pb::RankedArea {
+    {
+        pb::RankedArea {
             code: row.area_code.clone(),
             name: row.area_name.clone(),
             level: row.level.clone(),
@@ -57,19 +75,7 @@ fn ranked_areas(r: &Ranking) -> Vec<pb::RankedArea> {
             region_rank: row.region_rank,
             decile: row.decile.map(u32::from),
             population: row.population,
-            reasons: row
-                .reasons
-                .iter()
-                .map(|x| pb::Reason {
-                    indicator: x.indicator.clone(),
-                    label: x.label.clone(),
-                    value: x.value,
-                    reference: x.reference,
-                    unit: x.unit.clone(),
-                    contribution: x.contribution,
-                    text: x.text.clone(),
-                })
-                .collect(),
+            reasons: row.reasons.iter().map(reason_pb).collect(),
             model: r.model.clone(),
             model_version: r.model_version.clone(),
             data_version: r.data_version.clone(),
@@ -80,8 +86,8 @@ fn ranked_areas(r: &Ranking) -> Vec<pb::RankedArea> {
             p_top_k: row.uncertainty.as_ref().and_then(|u| u.p_top_k),
             p_top_decile: row.uncertainty.as_ref().and_then(|u| u.p_top_decile),
             tie_group: row.uncertainty.as_ref().and_then(|u| u.tie_group),
-        })
-        .collect()
+        }
+    }
 }
 
 type RankStream = Pin<Box<dyn Stream<Item = Result<pb::RankedArea, Status>> + Send + 'static>>;
@@ -167,6 +173,92 @@ impl ScoringService for ScoringApi {
             draws: ranking.draws.map(|d| d.draws).unwrap_or(0),
             seed: ranking.draws.map(|d| d.seed).unwrap_or(0),
             top_k: ranking.draws.map(|d| d.top_k).unwrap_or(0),
+        }))
+    }
+
+    async fn explain_area(
+        &self,
+        req: Request<pb::ExplainAreaRequest>,
+    ) -> Result<Response<pb::ExplainAreaResponse>, Status> {
+        let caller = caller_of(&req);
+        let r = req.into_inner();
+        let model = Some(r.model).filter(|m| !m.is_empty());
+        let (ranking, row) = ranking::explain(&self.state, model, &r.area_code, &caller).await?;
+        Ok(Response::new(pb::ExplainAreaResponse {
+            area: Some(ranked_area(&ranking, &row)),
+            contributions: row.contributions.iter().map(reason_pb).collect(),
+            areas_ranked: ranking.total_in_scope,
+            periods: ranking.periods.clone().into_iter().collect(),
+            run_id: ranking.run_id,
+        }))
+    }
+
+    async fn score_areas(
+        &self,
+        req: Request<pb::ScoreAreasRequest>,
+    ) -> Result<Response<pb::ScoreAreasResponse>, Status> {
+        let r = req.into_inner();
+        let model = self.state.catalog.get(&r.model).ok_or_else(|| {
+            let known: Vec<&str> = self
+                .state
+                .catalog
+                .models()
+                .iter()
+                .map(|m| m.name())
+                .collect();
+            AppError::invalid(
+                "model",
+                format!(
+                    "unknown model '{}'; known models: {}",
+                    r.model,
+                    known.join(", ")
+                ),
+            )
+        })?;
+        if r.rows.len() > MAX_SCORE_ROWS {
+            return Err(AppError::invalid(
+                "rows",
+                format!("at most {MAX_SCORE_ROWS} rows, got {}", r.rows.len()),
+            )
+            .into());
+        }
+        if let Some(d) = r.draws
+            && !(1..=ranking::MAX_DRAWS).contains(&d)
+        {
+            return Err(AppError::invalid(
+                "draws",
+                format!("must be between 1 and {}, got {d}", ranking::MAX_DRAWS),
+            )
+            .into());
+        }
+        let defaults = lighed_core::model::offline::OfflineOptions::default();
+        let opts = lighed_core::model::offline::OfflineOptions {
+            draws: r.draws,
+            seed: r.seed.unwrap_or(defaults.seed),
+            top_k: r.top_k.unwrap_or(defaults.top_k).max(1),
+        };
+        let rows: Vec<Vec<String>> = r.rows.into_iter().map(|x| x.cells).collect();
+        let model = model.clone();
+        let header = r.header;
+        let out = tokio::task::spawn_blocking(move || {
+            lighed_core::model::offline::score_csv(&model, &header, &rows, &opts)
+                .map(|o| (o, model.name().to_owned(), model.version().to_owned()))
+        })
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?
+        .map_err(|e| AppError::invalid("rows", e.to_string()))?;
+        let (output, name, version) = out;
+        Ok(Response::new(pb::ScoreAreasResponse {
+            header: output.header,
+            rows: output
+                .rows
+                .iter()
+                .map(|row| pb::TableRow {
+                    cells: row.iter().map(|c| c.to_csv()).collect(),
+                })
+                .collect(),
+            model: name,
+            model_version: version,
         }))
     }
 
