@@ -73,7 +73,7 @@ impl SetBox {
     pub fn everyone(nflags: usize) -> SetBox {
         let patterns = 1usize << nflags;
         let mut flags = vec![u64::MAX; patterns.div_ceil(64)];
-        if patterns % 64 != 0 {
+        if !patterns.is_multiple_of(64) {
             flags[0] = (1u64 << patterns) - 1;
         }
         SetBox {

@@ -221,7 +221,7 @@ impl ProtectedRelease {
         }
         let nseg = ids.len();
         let mut tables: Vec<Table> = Vec::with_capacity(nseg);
-        let mut protected = vec![true; nseg];
+        let mut protected = Vec::with_capacity(nseg);
         for s in 0..nseg {
             let interior: Vec<Vec<u64>> = (0..areas.len())
                 .map(|a| {
@@ -235,7 +235,7 @@ impl ProtectedRelease {
                     message: e.to_string(),
                 })?;
             let p = protect(&table, k);
-            protected[s] = p.protected;
+            protected.push(p.protected);
             tables.push(Table {
                 status: p.status(),
                 table,

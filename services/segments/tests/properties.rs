@@ -150,9 +150,9 @@ impl System<'_> {
     ) -> Expression {
         let mut e = Expression::from(0.0);
         for &r in rows {
-            for t in 0..ATOMS {
+            for (t, &v) in vars[r].iter().enumerate() {
                 if in_set(seg, col, t) {
-                    e += vars[r][t];
+                    e += v;
                 }
             }
         }
