@@ -7,6 +7,9 @@
 #
 # Creates bench/kernel/.venv (numpy, scipy from PyPI) on first use. Not a test: nothing here
 # asserts a time. It does check that both implementations give the same point ranking.
+# Columns: point = one deterministic scoring (median; lighed's scores, ranks and deciles), draws =
+# the 1,000-draw Monte Carlo run (wall time), cpu = CPU seconds of that run over all threads or
+# processes — on a shared machine the CPU ratio is the steadier measure.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -39,7 +42,7 @@ input="$out/national_${areas}.csv"
 echo "machine: $(uname -srm), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo "date: $(date -u +%Y-%m-%dT%H:%MZ); $("$py" -c 'import numpy, scipy; print("numpy", numpy.__version__, "scipy", scipy.__version__)')"
 echo "instance: $areas areas x 16 indicators, $draws draws"
-printf '%-6s %-8s %12s %12s %12s %12s %9s %9s\n' model threads lighed_point peer_point lighed_draws peer_draws pt_ratio dr_ratio
+printf '%-6s %-8s %12s %12s %12s %12s %9s %9s %14s %14s %9s\n' model threads lighed_point peer_point lighed_draws peer_draws pt_ratio dr_ratio lighed_cpu peer_cpu cpu_ratio
 for model in svi iod; do
   toml="$here/${model}_style.toml"
   RAYON_NUM_THREADS=1 "$bin" --model "$toml" --input "$input" --draws "$draws" --seed 1 --point-out "$out/${model}_lighed_point.csv" >/dev/null
@@ -59,7 +62,8 @@ PY
 import json, sys
 m, t, l, p = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), json.loads(sys.argv[4])
 print(f"{m:<6} {t:<8} {l['point_median_s']*1e3:10.3f}ms {p['point_median_s']*1e3:10.3f}ms {l['draws_s']:11.3f}s {p['draws_s']:11.3f}s "
-      f"{p['point_median_s']/l['point_median_s']:8.1f}x {p['draws_s']/l['draws_s']:8.1f}x")
+      f"{p['point_median_s']/l['point_median_s']:8.1f}x {p['draws_s']/l['draws_s']:8.1f}x "
+      f"{l['draws_cpu_s']:13.2f}s {p['draws_cpu_s']:13.2f}s {p['draws_cpu_s']/l['draws_cpu_s']:8.1f}x")
 PY
   done
 done

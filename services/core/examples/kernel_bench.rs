@@ -14,6 +14,17 @@ use std::time::Instant;
 
 use lighed_core::model::{IndicatorColumn, IndicatorTable, ModelSpec};
 
+/// CPU time (user + system) of this process in seconds, all threads, from /proc/self/stat
+/// (Linux; clock ticks of 1/100 s). `None` elsewhere.
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which is in parentheses and may contain spaces).
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let (utime, stime): (f64, f64) = (f.get(11)?.parse().ok()?, f.get(12)?.parse().ok()?);
+    Some((utime + stime) / 100.0)
+}
+
 fn arg(args: &[String], name: &str) -> Option<String> {
     args.iter()
         .position(|a| a == name)
@@ -88,9 +99,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         })?
     };
 
-    let t = Instant::now();
+    let (t, cpu0) = (Instant::now(), cpu_seconds());
     let unc = model.score_with_draws(&table, draws, seed)?;
     let draws_s = t.elapsed().as_secs_f64();
+    let draws_cpu_s = match (cpu0, cpu_seconds()) {
+        (Some(a), Some(b)) => b - a,
+        _ => f64::NAN,
+    };
 
     if let Some(p) = arg(&args, "--point-out") {
         let mut w = csv::Writer::from_path(p)?;
@@ -125,7 +140,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let threads = rayon::current_num_threads();
     println!(
-        "{{\"model\": \"{}\", \"areas\": {}, \"indicators\": {}, \"draws\": {draws}, \"threads\": {threads}, \"point_min_s\": {:e}, \"point_median_s\": {:e}, \"explained_min_s\": {:e}, \"explained_median_s\": {:e}, \"draws_s\": {draws_s:.4}}}",
+        "{{\"model\": \"{}\", \"areas\": {}, \"indicators\": {}, \"draws\": {draws}, \"threads\": {threads}, \"point_min_s\": {:e}, \"point_median_s\": {:e}, \"explained_min_s\": {:e}, \"explained_median_s\": {:e}, \"draws_s\": {draws_s:.4}, \"draws_cpu_s\": {draws_cpu_s:.2}}}",
         model.name(),
         table.area_codes.len(),
         model.indicators().len(),

@@ -29,8 +29,6 @@ pub(crate) enum Gap {
 /// How one area's indicator value is drawn.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Sampler {
-    /// No value (missing, or the area is excluded).
-    Missing,
     /// No sampling uncertainty known: the value is fixed (display units).
     Fixed(f64),
     /// Exact count by inversion of the CDF, searched from the mode with the pmf recursion
@@ -509,14 +507,25 @@ fn approx_count_g6(mu: f64, sigma: f64, g6: f64, max: f64, z: f64) -> f64 {
     }
 }
 
-/// The per-area samplers of one indicator, built once per Monte Carlo run.
-#[derive(Debug, Clone)]
+/// The samplers of one indicator, built once per Monte Carlo run and grouped by method
+/// (struct of arrays), so that each draw runs one tight loop per method over contiguous
+/// parameters instead of dispatching per area.
+#[derive(Debug, Clone, Default)]
 pub(crate) struct DrawPlan {
-    samplers: Vec<Sampler>,
-    /// Display-unit factor applied to a drawn count (`scale/den` for proportions and rates).
-    factor: Vec<f64>,
-    /// Denominator the drawn count refers to (the rounded n of an exact binomial).
+    /// The row before drawing: fixed values, NaN for missing; drawn areas are overwritten.
+    base: Vec<f64>,
+    /// Count of each area before drawing (for shrinkage; NaN where there is none).
+    base_count: Vec<f64>,
+    /// Denominator a drawn count refers to (the rounded n of an exact binomial).
     den_used: Vec<f64>,
+    approx_idx: Vec<u32>,
+    /// μ, σ, γ/6, max, display factor.
+    approx: Vec<[f64; 5]>,
+    exact_idx: Vec<u32>,
+    exact: Vec<(ExactCount, f64)>,
+    normal_idx: Vec<u32>,
+    /// mean, sd.
+    normal: Vec<[f64; 2]>,
 }
 
 impl Leaf {
@@ -524,24 +533,36 @@ impl Leaf {
     pub(crate) fn draw_plan(&self, included: &[bool]) -> DrawPlan {
         let n = self.num.len();
         let mut dp = DrawPlan {
-            samplers: Vec::with_capacity(n),
-            factor: Vec::with_capacity(n),
-            den_used: Vec::with_capacity(n),
+            base: vec![f64::NAN; n],
+            base_count: vec![f64::NAN; n],
+            den_used: vec![f64::NAN; n],
+            ..DrawPlan::default()
         };
         for (i, &inc) in included.iter().enumerate().take(n) {
-            let (s, f, d) = if self.gap[i].is_some() || !inc {
-                (Sampler::Missing, 0.0, f64::NAN)
-            } else {
-                sampler(
-                    self.kind,
-                    self.num[i],
-                    self.den[i],
-                    self.se.get(i).copied().unwrap_or(f64::NAN),
-                )
-            };
-            dp.samplers.push(s);
-            dp.factor.push(f);
-            dp.den_used.push(d);
+            if self.gap[i].is_some() || !inc {
+                continue;
+            }
+            let se = self.se.get(i).copied().unwrap_or(f64::NAN);
+            let (s, factor, den) = sampler(self.kind, self.num[i], self.den[i], se);
+            dp.den_used[i] = den;
+            match s {
+                Sampler::Fixed(v) => {
+                    dp.base[i] = v;
+                    dp.base_count[i] = v / self.kind.scale() * den;
+                }
+                Sampler::Approx { mu, sigma, g6, max } => {
+                    dp.approx_idx.push(i as u32);
+                    dp.approx.push([mu, sigma, g6, max, factor]);
+                }
+                Sampler::Exact(e) => {
+                    dp.exact_idx.push(i as u32);
+                    dp.exact.push((e, factor));
+                }
+                Sampler::Normal { mean, sd } => {
+                    dp.normal_idx.push(i as u32);
+                    dp.normal.push([mean, sd]);
+                }
+            }
         }
         dp
     }
@@ -570,49 +591,46 @@ impl Leaf {
         }
     }
 
-    /// Writes one Monte Carlo draw into `row`.
+    /// Writes one Monte Carlo draw into `row`. Random numbers are consumed in a fixed order:
+    /// normal-approximation areas, then exact counts, then values with a standard error, each in
+    /// area order.
     pub(crate) fn fill_draw<R: rand::Rng>(
         &self,
         dp: &DrawPlan,
         row: &mut ArrayViewMut1<'_, f64>,
         rng: &mut R,
-        shrink_buf: &mut Vec<f64>,
+        counts: &mut Vec<f64>,
     ) {
+        let Some(out) = row.as_slice_mut() else {
+            return; // rows of the kernel's standard-layout matrix are contiguous
+        };
+        out.copy_from_slice(&dp.base);
         if self.shrink {
-            shrink_buf.clear();
+            counts.clear();
+            counts.extend_from_slice(&dp.base_count);
         }
-        for (i, r) in row.iter_mut().enumerate() {
-            let (count, value) = match &dp.samplers[i] {
-                Sampler::Missing => (f64::NAN, f64::NAN),
-                Sampler::Fixed(v) => (f64::NAN, *v),
-                Sampler::Exact(e) => {
-                    let u: f64 = rng.random();
-                    let c = e.invert(u);
-                    (c, dp.factor[i] * c)
-                }
-                Sampler::Approx { mu, sigma, g6, max } => {
-                    let z: f64 = rng.sample(StandardNormal);
-                    let c = approx_count_g6(*mu, *sigma, *g6, *max, z);
-                    (c, dp.factor[i] * c)
-                }
-                Sampler::Normal { mean, sd } => {
-                    let z: f64 = rng.sample(StandardNormal);
-                    (f64::NAN, mean + sd * z)
-                }
-            };
-            *r = value;
+        for (&i, &[mu, sigma, g6, max, factor]) in dp.approx_idx.iter().zip(&dp.approx) {
+            let z: f64 = rng.sample(StandardNormal);
+            let c = approx_count_g6(mu, sigma, g6, max, z);
+            out[i as usize] = factor * c;
             if self.shrink {
-                // Fixed proportions (p = 0 or 1) keep their count for shrinkage.
-                let c = if count.is_nan() && !value.is_nan() {
-                    value / self.kind.scale() * dp.den_used[i]
-                } else {
-                    count
-                };
-                shrink_buf.push(c);
+                counts[i as usize] = c;
             }
         }
+        for (&i, (e, factor)) in dp.exact_idx.iter().zip(&dp.exact) {
+            let u: f64 = rng.random();
+            let c = e.invert(u);
+            out[i as usize] = factor * c;
+            if self.shrink {
+                counts[i as usize] = c;
+            }
+        }
+        for (&i, &[mean, sd]) in dp.normal_idx.iter().zip(&dp.normal) {
+            let z: f64 = rng.sample(StandardNormal);
+            out[i as usize] = mean + sd * z;
+        }
         if self.shrink {
-            shrink_row(shrink_buf, &dp.den_used, row, self.kind.scale());
+            shrink_row(counts, &dp.den_used, row, self.kind.scale());
         }
     }
 }

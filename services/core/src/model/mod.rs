@@ -1,11 +1,21 @@
 //! Index models: specification (TOML) and scoring engine.
 //!
-//! A model file in `models/` declares the indicators of an index (direction, weight, domain,
-//! unit, minimum denominator), how each indicator is normalised and how the normalised values are
-//! combined. [`ModelSpec::from_toml`] parses and validates such a file into a [`ModelSpec`];
-//! [`ModelSpec::score`] scores every area of an [`IndicatorTable`] and returns a [`ScoreTable`] with
-//! score, rank, decile and the exact additive contribution of each indicator, with reasons in
-//! plain words.
+//! A model file in `models/` declares the indicators of an index (direction, unit, minimum
+//! denominator, domain) and the steps that turn them into a score: normalisations (CDC
+//! percentile rank, rank-based normal scores, z-scores, min–max, inversion), combinations
+//! (weighted sums, the IoD exponential transform) and rules (flags, "at least k of n").
+//! [`ModelSpec::from_toml`] parses and validates such a file into a [`ModelSpec`] whose steps form
+//! an acyclic plan; [`ModelSpec::score`] evaluates the plan on an [`IndicatorTable`] with the
+//! [kernel](crate::kernel) and returns a [`ScoreTable`] with score, rank, decile and the exact
+//! contribution of each indicator, with reasons in plain words; [`ModelSpec::evaluate`] adds the
+//! model's named output columns; [`ModelSpec::score_with_draws`] adds Monte Carlo rank
+//! uncertainty; [`offline::score_csv`] is the `lighed score` entry point. The file format and the
+//! operations are documented in `models/README.md`; the shipped models are listed by
+//! [`builtin_names`].
+//!
+//! The simplest model — the shorthand of `rm-health-inequality-v0` — is described in full below;
+//! the general rules for ranks, deciles, missing values and explanations are the same for every
+//! model.
 //!
 //! # The additive z-score model (`normalisation = "z_score"`, `combination = "weighted_sum"`)
 //!
