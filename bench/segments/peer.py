@@ -71,7 +71,7 @@ def checksum(area_idx_sorted_counts):
     """totals and checksum from arrays m, b of shape (areas, CELLS) with areas sorted by code."""
     m, b = area_idx_sorted_counts
     w = np.arange(1, m.size + 1, dtype=np.uint64).reshape(m.shape)
-    check = int(np.sum(w * (m.astype(np.uint64) * 3 + b.astype(np.uint64) * 7)) % (1 << 64))
+    check = int(np.sum(w * (m.astype(np.uint64) * 3 + b.astype(np.uint64) * 7), dtype=np.uint64))
     return [int(m.sum()), int(b.sum()), check]
 
 

@@ -18,7 +18,7 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
 echo "== machine: $(uname -srm); $(nproc) cores; $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
-echo "== date:    $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+echo "== date:    $(date -u +%Y-%m-%dT%H:%M:%SZ); load average $(cut -d" " -f1-3 /proc/loadavg)"
 
 if [ ! -x "$here/.venv/bin/python" ]; then
   python3 -m venv "$here/.venv"

@@ -31,7 +31,8 @@ pub fn band_of_age(age: u8) -> usize {
 pub struct SegmentCounts {
     segment_ids: Vec<String>,
     areas: Vec<String>,
-    counts: Vec<[u64; 2]>,
+    /// 32-bit counts (half the memory of 64-bit ones; a cell holds far fewer than 2³² persons).
+    counts: Vec<[u32; 2]>,
 }
 
 impl SegmentCounts {
@@ -40,7 +41,7 @@ impl SegmentCounts {
     pub(crate) fn from_parts(
         segment_ids: Vec<String>,
         areas: Vec<String>,
-        counts: Vec<[u64; 2]>,
+        counts: Vec<[u32; 2]>,
     ) -> SegmentCounts {
         debug_assert_eq!(counts.len(), areas.len() * segment_ids.len() * CELLS);
         debug_assert!(areas.windows(2).all(|w| w[0] < w[1]));
@@ -63,7 +64,8 @@ impl SegmentCounts {
 
     /// `[members, base]` of one cell.
     pub fn cell(&self, area: usize, segment: usize, cell: usize) -> [u64; 2] {
-        self.counts[(area * self.segment_ids.len() + segment) * CELLS + cell]
+        let [m, b] = self.counts[(area * self.segment_ids.len() + segment) * CELLS + cell];
+        [m as u64, b as u64]
     }
 
     /// `[members, base]` summed over the cells of an area.
@@ -71,7 +73,9 @@ impl SegmentCounts {
         let start = (area * self.segment_ids.len() + segment) * CELLS;
         self.counts[start..start + CELLS]
             .iter()
-            .fold([0, 0], |acc, c| [acc[0] + c[0], acc[1] + c[1]])
+            .fold([0u64, 0u64], |acc, c| {
+                [acc[0] + c[0] as u64, acc[1] + c[1] as u64]
+            })
     }
 
     /// The aggregates as long-format observations, for storage as a versioned dataset (never
@@ -165,10 +169,18 @@ impl SegmentCounts {
             }
             let whole = |v: Option<f64>, what: &str| -> Result<u64, SegmentError> {
                 match v {
-                    Some(x) if x.is_finite() && x >= 0.0 && x.fract() == 0.0 && x < 9.0e15 => {
+                    Some(x)
+                        if x.is_finite()
+                            && x >= 0.0
+                            && x.fract() == 0.0
+                            && x <= u32::MAX as f64 =>
+                    {
                         Ok(x as u64)
                     }
-                    _ => Err(bad(format!("{what} must be a whole number of persons ≥ 0"))),
+                    _ => Err(bad(format!(
+                        "{what} must be a whole number of persons from 0 to {}",
+                        u32::MAX
+                    ))),
                 }
             };
             let m = whole(o.numerator, "numerator")?;
@@ -242,13 +254,16 @@ impl SegmentCounts {
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
-        let mut counts = vec![[0u64; 2]; areas.len() * nseg * CELLS];
+        let mut counts = vec![[0u32; 2]; areas.len() * nseg * CELLS];
         for ((area, s), c) in &cells {
             let a = areas
                 .binary_search_by(|x| x.as_str().cmp(area))
                 .unwrap_or(0);
             let start = (a * nseg + s) * CELLS;
-            counts[start..start + CELLS].copy_from_slice(c);
+            for (dst, src) in counts[start..start + CELLS].iter_mut().zip(c) {
+                // each value was checked to be at most u32::MAX
+                *dst = [src[0] as u32, src[1] as u32];
+            }
         }
         Ok(SegmentCounts::from_parts(
             definitions.segments.iter().map(|d| d.id.clone()).collect(),

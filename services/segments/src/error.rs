@@ -116,6 +116,12 @@ pub enum MicrodataErrorKind {
         /// The operating system's message.
         message: String,
     },
+    /// More rows than the 32-bit counters hold.
+    #[error("more than {max} rows")]
+    TooManyRows {
+        /// The limit.
+        max: u64,
+    },
     /// More distinct area codes than the aggregator accepts.
     #[error("more than {max} distinct area codes")]
     TooManyAreas {

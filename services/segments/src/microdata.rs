@@ -53,6 +53,9 @@ pub const CORE_COLUMNS: [&str; 5] = ["area_code", "age", "sex", "education", "or
 /// Rows parsed before they are counted (and the batch buffers reused).
 pub const BATCH_ROWS: usize = 1 << 14;
 
+/// The most rows one file may hold (counts are 32-bit).
+pub const MAX_ROWS: u64 = u32::MAX as u64;
+
 /// The most distinct area codes one file may hold.
 pub const MAX_AREAS: usize = 1 << 20;
 
@@ -639,7 +642,7 @@ fn merge(workers: Vec<Worker<'_>>, defs: &Definitions) -> SegmentCounts {
         .iter()
         .map(|c| String::from_utf8_lossy(c).into_owned())
         .collect();
-    let mut counts = vec![[0u64; 2]; areas.len() * nseg * CELLS];
+    let mut counts = vec![[0u32; 2]; areas.len() * nseg * CELLS];
     for w in &workers {
         let stride = w.stride();
         for (local, code) in w.code_list.iter().enumerate() {
@@ -649,8 +652,9 @@ fn merge(workers: Vec<Worker<'_>>, defs: &Definitions) -> SegmentCounts {
                 for s in 0..nseg {
                     // bit 2s = in the base, bit 2s + 1 = a member
                     let dst = &mut counts[(g * nseg + s) * CELLS + cell];
-                    dst[0] += src[cell * 2 * nseg + 2 * s + 1] as u64;
-                    dst[1] += src[cell * 2 * nseg + 2 * s] as u64;
+                    // no overflow: the caller checked that the file has < 2^32 rows
+                    dst[0] += src[cell * 2 * nseg + 2 * s + 1];
+                    dst[1] += src[cell * 2 * nseg + 2 * s];
                 }
             }
         }
@@ -802,6 +806,9 @@ pub fn aggregate_file(
         summary.count_time += w.count_time;
         workers.push(w);
     }
+    if summary.rows > MAX_ROWS {
+        return Err(fail(0, MicrodataErrorKind::TooManyRows { max: MAX_ROWS }));
+    }
     let t = Instant::now();
     let counts = merge(workers, defs);
     summary.merge_time = t.elapsed();
@@ -833,6 +840,9 @@ pub fn aggregate_reader<R: Read>(
     if let Err(e) = w.run(&mut counting, None, 0, &failed) {
         // csv counts lines from the first data line; the header is line 1.
         return Err(fail(e.line + 1, e.kind));
+    }
+    if w.rows > MAX_ROWS {
+        return Err(fail(0, MicrodataErrorKind::TooManyRows { max: MAX_ROWS }));
     }
     let mut summary = AggregateSummary {
         rows: w.rows,

@@ -233,7 +233,7 @@ fn cases(default: u32) -> ProptestConfig {
 }
 
 proptest! {
-    #![proptest_config(cases(16))]
+    #![proptest_config(cases(10))]
 
     #[test]
     fn released_cells_and_scopes_never_reveal_a_suppressed_cell(
