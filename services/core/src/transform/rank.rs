@@ -128,16 +128,23 @@ impl RankScratch {
         let first_byte = if high_only { 4 } else { 0 };
         self.keys2.resize(n, 0);
         self.idx2.resize(n, 0);
-        let mut hist = [0u32; 256];
-        for b in first_byte..8 {
-            let shift = 8 * b;
-            if (varying >> shift) & 0xff == 0 {
-                continue;
+        // The histograms of every byte that varies, in one read of the keys.
+        let mut shift_buf = [0u32; 8];
+        let mut used = 0;
+        for b in first_byte..8u32 {
+            if (varying >> (8 * b)) & 0xff != 0 {
+                shift_buf[used] = 8 * b;
+                used += 1;
             }
-            hist.iter_mut().for_each(|h| *h = 0);
-            for &k in &self.keys {
-                hist[((k >> shift) & 0xff) as usize] += 1;
+        }
+        let shifts = &shift_buf[..used];
+        let mut hists = [[0u32; 256]; 8];
+        for &k in &self.keys {
+            for (h, &sh) in hists.iter_mut().zip(shifts) {
+                h[((k >> sh) & 0xff) as usize] += 1;
             }
+        }
+        for (hist, &shift) in hists.iter_mut().zip(shifts) {
             let mut acc = 0u32;
             for h in hist.iter_mut() {
                 let c = *h;
