@@ -5,6 +5,7 @@
 pub mod output;
 pub mod plan;
 pub mod score;
+pub mod segments;
 pub mod stats;
 
 use std::io::Write;
@@ -69,6 +70,9 @@ pub enum Command {
     /// Plan where outreach staff and housing-area efforts go (maximal covering, p-median, set
     /// cover) from CSV files; no database needed.
     Plan(plan::PlanArgs),
+    /// Citizen segments: aggregate pseudonymised microdata into a dataset, rank area × segment
+    /// cells (disclosure control on every printed number).
+    Segments(segments::SegmentsArgs),
 }
 
 /// `lighed import`.
@@ -333,6 +337,16 @@ pub async fn run_offline(cli: &Cli, out: &mut dyn Write) -> anyhow::Result<()> {
         }
         Command::Stats(a) => stats::run(a, out)?,
         Command::Plan(a) => plan::run(a, out)?,
+        Command::Segments(a) => {
+            segments::run(
+                a,
+                &settings,
+                cli.models_dir.as_deref(),
+                &cli_caller().principal,
+                out,
+            )
+            .await?
+        }
         Command::Models(a) => match &a.action {
             Some(ModelsAction::Validate { file }) => score::run_validate(file, out)?,
             None | Some(ModelsAction::List) => {
