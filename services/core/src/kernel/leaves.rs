@@ -81,7 +81,7 @@ impl ExactCount {
     #[inline]
     fn up(&self, k: f64) -> f64 {
         let inv = RECIPROCALS
-            .get(k as usize + 1)
+            .get((k as i64 + 1) as usize)
             .copied()
             .unwrap_or_else(|| 1.0 / (k + 1.0));
         if self.n.is_finite() {
@@ -161,7 +161,7 @@ impl ExactCount {
 /// Exact up to the rounding of the running CDF (≈ 1e-16 per step); the expected number of steps
 /// is E|X − k₀| ≈ 0.8σ, at most about 6 below the normal-approximation threshold. No tables: the
 /// state is six numbers per area, so the draws stream through memory.
-#[inline]
+#[inline(always)]
 fn invert_from_mode(e: &ExactCount, u: f64) -> f64 {
     let (mut k, mut pk) = (e.mode, e.pmf_mode);
     if u >= e.below {
@@ -501,7 +501,7 @@ fn approx_count_g6(mu: f64, sigma: f64, g6: f64, max: f64, z: f64) -> f64 {
     // Clamp first, then round half up through an integer conversion (no libm call).
     let v = (mu + sigma * (z + g6 * (z * z - 1.0))).clamp(0.0, max);
     if v < 4.0e15 {
-        (v + 0.5) as u64 as f64
+        (v + 0.5) as i64 as f64
     } else {
         v
     }

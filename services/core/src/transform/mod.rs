@@ -87,7 +87,7 @@ pub(crate) fn round_scaled(m: f64) -> f64 {
     }
     // floor(m + 1/2 + tol): halves (and fractions within tol = 8 ulps below a half) go up. One
     // add and one integer conversion, no branch (the fraction is random) and no libm call.
-    (m + (0.5 + HALF_TOL * m.max(1.0))) as u64 as f64
+    (m + (0.5 + HALF_TOL * m.max(1.0))) as i64 as f64
 }
 
 /// The CDC/ATSDR SVI percentile rank: `PR = (rank − 1)/(N − 1)` where rank 1 is the smallest
