@@ -6,12 +6,17 @@
 //! JSON line: wall time, parse and count time (summed over threads), merge time, the extra
 //! peak memory (VmHWM after − VmRSS before, from /proc/self/status), and per-segment totals and
 //! a checksum for the cross-check with the peers.
+//! `segments_bench protect FILE DEFS` aggregates, then times disclosure control
+//! (`ProtectedRelease::new`) and scoring of every area × segment cell.
 
 use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::time::Instant;
 
-use lighed_segments::{AggregateOptions, CELLS, Definitions, aggregate_file};
+use lighed_core::disclosure::MinCellSize;
+use lighed_segments::{
+    AggregateOptions, CELLS, Definitions, ProtectedRelease, ScoreQuery, aggregate_file, score,
+};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -106,6 +111,30 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             );
             Ok(())
         }
-        _ => Err("usage: segments_bench gen FILE ROWS SEED | run FILE DEFS THREADS".into()),
+        Some("protect") if args.len() == 4 => {
+            // Time disclosure control and scoring of every area x segment cell.
+            let defs_text = std::fs::read_to_string(&args[3])?;
+            let defs = Definitions::from_toml(&args[3], &defs_text)?;
+            let (counts, _) =
+                aggregate_file(Path::new(&args[2]), &defs, &AggregateOptions::default())?;
+            let t = Instant::now();
+            let release = ProtectedRelease::new(&counts, &defs, MinCellSize::DEFAULT)?;
+            let protect_s = t.elapsed().as_secs_f64();
+            let t = Instant::now();
+            let scores = score(&release, &ScoreQuery::default())?;
+            let score_s = t.elapsed().as_secs_f64();
+            println!(
+                "{{\"areas\": {}, \"segments\": {}, \"protect_s\": {protect_s:.3}, \"score_s\": {score_s:.3}, \"suppressed\": {:?}, \"ranked\": {}}}",
+                counts.areas().len(),
+                defs.segments.len(),
+                release.suppressed_counts(),
+                scores.cells.iter().filter(|c| c.rank.is_some()).count()
+            );
+            Ok(())
+        }
+        _ => Err(
+            "usage: segments_bench gen FILE ROWS SEED | run FILE DEFS THREADS | protect FILE DEFS"
+                .into(),
+        ),
     }
 }

@@ -49,6 +49,7 @@
 use std::collections::BTreeMap;
 
 use lighed_core::disclosure::{CountTable, MinCellSize, Reason, Violation, audit, protect};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::counts::{CELLS, SegmentCounts};
@@ -220,29 +221,40 @@ impl ProtectedRelease {
             return Err(SegmentError::NoData("the counts hold no area".into()));
         }
         let nseg = ids.len();
+        // One table per segment, protected in parallel (protect is pure: the result does not
+        // depend on the order or the threads).
+        let built: Vec<Result<(Table, bool), SegmentError>> = (0..nseg)
+            .into_par_iter()
+            .map(|s| {
+                let interior: Vec<Vec<u64>> = (0..areas.len())
+                    .map(|a| {
+                        let [m, b] = counts.total(a, s);
+                        vec![m, b - m]
+                    })
+                    .collect();
+                let table =
+                    CountTable::two_way(&interior).map_err(|e| SegmentError::InvalidArgument {
+                        argument: "counts".into(),
+                        message: e.to_string(),
+                    })?;
+                let p = protect(&table, k);
+                Ok((
+                    Table {
+                        status: p.status(),
+                        table,
+                        rows: areas.len() + 1,
+                    },
+                    p.protected,
+                ))
+            })
+            .collect();
         let mut tables: Vec<Table> = Vec::with_capacity(nseg);
         let mut protected = Vec::with_capacity(nseg);
-        for s in 0..nseg {
-            let interior: Vec<Vec<u64>> = (0..areas.len())
-                .map(|a| {
-                    let [m, b] = counts.total(a, s);
-                    vec![m, b - m]
-                })
-                .collect();
-            let table =
-                CountTable::two_way(&interior).map_err(|e| SegmentError::InvalidArgument {
-                    argument: "counts".into(),
-                    message: e.to_string(),
-                })?;
-            let p = protect(&table, k);
-            protected.push(p.protected);
-            tables.push(Table {
-                status: p.status(),
-                table,
-                rows: areas.len() + 1,
-            });
+        for r in built {
+            let (t, ok) = r?;
+            tables.push(t);
+            protected.push(ok);
         }
-
         // The population of each (segment, column), as an attribute box where it is one.
         let mut sets: Vec<(SetBox, usize, usize)> = Vec::new();
         for (s, d) in definitions.segments.iter().enumerate() {
