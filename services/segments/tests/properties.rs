@@ -356,7 +356,7 @@ fn naive(seg: usize, age: u8, a: bool, b: bool) -> (bool, bool) {
 }
 
 proptest! {
-    #![proptest_config(cases(32))]
+    #![proptest_config(cases(16))]
 
     #[test]
     fn aggregation_equals_a_naive_count_for_any_thread_count(
