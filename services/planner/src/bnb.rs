@@ -244,11 +244,13 @@ fn leaf_set(p: &ValidProblem, fix: &Fixing) -> Option<Vec<usize>> {
 }
 
 /// Runs the branch and bound. `incumbent` seeds the search (a heuristic plan); `target` is a
-/// value for the subgradient step sizes when there is no feasible incumbent.
+/// value for the subgradient step sizes when there is no feasible incumbent; `root_multipliers`
+/// warm-start the root's subgradient.
 pub(crate) fn branch_and_bound(
     ctx: &Context<'_>,
     incumbent: Option<(Vec<usize>, Evaluation)>,
     target: f64,
+    root_multipliers: Option<Vec<f64>>,
     deadline: Option<Instant>,
     max_nodes: usize,
 ) -> Result<BnbOutcome, PlanError> {
@@ -265,7 +267,7 @@ pub(crate) fn branch_and_bound(
         depth: 0,
         seq,
         fix: Fixing::root(p),
-        warm: None,
+        warm: root_multipliers.map(Rc::new),
     });
     let mut nodes = 0usize;
     let mut stopped_bound: Option<f64> = None;

@@ -150,10 +150,17 @@ fn bound_proves(p: &ValidProblem, value: f64, bound: f64) -> bool {
 
 /// Plans a deployment.
 ///
-/// Runs the lazy greedy and local search, bounds the optimum (Lagrangian; with capacities also
-/// the submodular bound; the LP relaxation when the model is within the MILP limits), and then,
-/// per `options.solver`, the exact search. The returned plan says which solver produced it, its
-/// bounds and gap, and whether it is proven optimal.
+/// 1. Lazy greedy and local-search swaps.
+/// 2. Bounds on the optimum: Lagrangian; with capacities also the submodular bound; with side
+///    constraints (capacities, council floors, caps, budgets) and a model within
+///    [`MilpLimits`], also the LP relaxation (microlp).
+/// 3. Uncapacitated coverage with a site count: iterated local search until the bound is met or
+///    `ils_iterations` perturbations.
+/// 4. Per `options.solver`, the exact search: the MILP (microlp) for small models with side
+///    constraints, else the Lagrangian branch and bound within the time limit.
+///
+/// The returned plan says which solver produced it, its bounds and gap, and whether it is proven
+/// optimal.
 ///
 /// # Errors
 /// [`PlanError::Infeasible`] when no plan meets the constraints (proven by the exact search),
@@ -192,15 +199,19 @@ pub fn solve(problem: &ValidProblem, options: &SolveOptions) -> Result<Plan, Pla
         .as_ref()
         .map_or(h_value_fallback(p, &search), |(_, e)| e.value);
 
-    // 2. Bounds.
+    // 2. Bounds. First the trivial one (coverage: all coverable weight; median: every point at its
+    // nearest site), then the Lagrangian unless the plan already meets it.
     let mut notes: Vec<String> = Vec::new();
-    let mut bound = if p.objective.maximises() {
-        f64::INFINITY
-    } else {
-        f64::NEG_INFINITY
-    };
-    if let Some(l) = lagrangian(p, &Fixing::root(p), target, None, Subgradient::ROOT) {
-        bound = l.bound;
+    let mut bound = round_bound(p, trivial_bound(p));
+    let mut root_multipliers: Option<Vec<f64>> = None;
+    if best
+        .as_ref()
+        .is_some_and(|(_, e)| bound_proves(p, e.value, bound))
+    {
+        notes.push("trivial bound".into());
+    } else if let Some(l) = lagrangian(p, &Fixing::root(p), target, None, Subgradient::ROOT) {
+        bound = tighter(p, bound, l.bound);
+        root_multipliers = Some(l.multipliers);
         notes.push("Lagrangian bound".into());
     }
     if p.objective == Objective::Coverage && p.has_capacity() {
@@ -304,7 +315,14 @@ pub fn solve(problem: &ValidProblem, options: &SolveOptions) -> Result<Plan, Pla
                 _ => None,
             };
             let before = best.as_ref().map(|(o, _)| o.clone());
-            let out = bnb::branch_and_bound(&ctx, best.take(), target, dl, options.max_nodes)?;
+            let out = bnb::branch_and_bound(
+                &ctx,
+                best.take(),
+                target,
+                root_multipliers.take(),
+                dl,
+                options.max_nodes,
+            )?;
             nodes = out.nodes;
             best = out.best;
             if best.as_ref().map(|(o, _)| o.clone()) != before {
@@ -432,6 +450,27 @@ pub fn evaluate_plan(problem: &ValidProblem, open_site_ids: &[String]) -> Result
     )?;
     plan.constraint_violation = eval.violation;
     Ok(plan)
+}
+
+/// A bound needing no optimisation: coverage ≤ the weight within the radius of some site;
+/// median ≥ Σ w_i × (distance to the nearest site); set cover ≥ 1 (or 0 without demand).
+fn trivial_bound(p: &ValidProblem) -> f64 {
+    match p.objective {
+        Objective::Coverage => (0..p.n_demand())
+            .filter(|&i| !p.covered_by[i].is_empty())
+            .map(|i| p.weight[i])
+            .sum(),
+        Objective::Median => (0..p.n_demand())
+            .map(|i| p.near[i].first().map_or(0.0, |&(_, d)| p.weight[i] * d))
+            .sum(),
+        Objective::SetCover => {
+            if p.n_demand() > 0 {
+                1.0
+            } else {
+                0.0
+            }
+        }
+    }
 }
 
 /// Score of an infeasible heuristic state in objective units (step target only).

@@ -4,15 +4,16 @@
 //! **Fast swaps.** With c_i the number of open sites covering demand i, closing open site j
 //! loses L_j = Σ_{i∈N^j, c_i=1} w_i and opening closed site k gains G_k = Σ_{i∈N^k, c_i=0} w_i;
 //! swapping j for k changes the reach by G_k − L_j + E_jk, where E_jk = Σ w_i over demand points
-//! covered only by j and also by k. One pass over the coverage lists computes every L, G and E,
-//! so the best of all p·(m − p) swaps costs O(nnz + p·m) instead of O(p·nnz) (the idea of the
-//! fast interchange of Whitaker, *INFOR* 21, 1983, and Resende & Werneck, *J. Heuristics* 10,
-//! 2004, applied to coverage).
+//! covered only by j and also by k. G, L and E are kept up to date incrementally: opening or
+//! closing a site touches only the demand points it covers, and only those whose count crosses
+//! 0, 1 or 2 change any entry. The best of all p·(m − p) swaps is then a scan of G − L + E
+//! (the fast interchange of Whitaker, *INFOR* 21, 1983, and Resende & Werneck, *J. Heuristics*
+//! 10, 2004, applied to coverage).
 //!
 //! **Iterated local search** (Lourenço, Martin & Stützle, "Iterated local search", 2003): from the
-//! best plan, make 1–3 random swaps and descend again with best-improvement swaps; keep the result
-//! if it is at least as good. Seeded, so the same input gives the same plan; stops early when the
-//! plan reaches the bound (then it is optimal).
+//! best plan, make 1–3 random swaps and descend with best-improvement swaps; keep the result if it
+//! is at least as good, otherwise undo the moves. Seeded, so the same input gives the same plan;
+//! stops early when the plan reaches the bound (then it is optimal).
 
 use std::time::Instant;
 
@@ -33,63 +34,208 @@ pub(crate) fn applies(p: &ValidProblem) -> bool {
         && matches!(p.limit, Some(Limit::Open(_)))
 }
 
-/// An open set with coverage counts.
-#[derive(Debug, Clone)]
-struct State {
+/// An open set with coverage counts and the incremental swap tables.
+#[derive(Debug)]
+struct State<'a> {
+    p: &'a ValidProblem,
     open: Vec<bool>,
+    /// Open sites; `pos[j]` is j's index here (`usize::MAX` when closed).
+    slots: Vec<usize>,
+    pos: Vec<usize>,
     count: Vec<u32>,
     value: f64,
     council_spend: Vec<f64>,
+    /// G_k for closed k (entries of open sites are not used).
+    gain: Vec<f64>,
+    /// L_j by slot.
+    loss: Vec<f64>,
+    /// E by slot × site, row-major.
+    extra: Vec<f64>,
 }
 
-impl State {
-    fn new(p: &ValidProblem, open_sites: &[usize]) -> State {
+impl<'a> State<'a> {
+    fn new(p: &'a ValidProblem, open_sites: &[usize]) -> State<'a> {
+        let m = p.n_sites();
+        let q = open_sites.len();
         let mut s = State {
-            open: vec![false; p.n_sites()],
+            p,
+            open: vec![false; m],
+            slots: Vec::with_capacity(q),
+            pos: vec![usize::MAX; m],
             count: vec![0; p.n_demand()],
             value: 0.0,
             council_spend: vec![0.0; p.councils.len()],
+            gain: vec![0.0; m],
+            loss: vec![0.0; q],
+            extra: vec![0.0; q * m],
         };
         for &j in open_sites {
-            s.add(p, j);
+            s.pos[j] = s.slots.len();
+            s.slots.push(j);
+            s.open[j] = true;
+            if let Some(c) = p.site_council[j] {
+                s.council_spend[c] += p.cost[j];
+            }
+            for &i in &p.covers[j] {
+                s.count[i as usize] += 1;
+            }
         }
+        s.rebuild();
         s
     }
 
-    fn add(&mut self, p: &ValidProblem, j: usize) {
-        self.open[j] = true;
-        for &i in &p.covers[j] {
+    /// Recomputes value, G, L and E from the counts (removes accumulated rounding).
+    fn rebuild(&mut self) {
+        let p = self.p;
+        let m = p.n_sites();
+        self.value = 0.0;
+        self.gain.iter_mut().for_each(|x| *x = 0.0);
+        self.loss.iter_mut().for_each(|x| *x = 0.0);
+        self.extra.iter_mut().for_each(|x| *x = 0.0);
+        for (i, cov) in p.covered_by.iter().enumerate() {
+            let w = p.weight[i];
+            match self.count[i] {
+                0 => {
+                    for &k in cov {
+                        self.gain[k as usize] += w;
+                    }
+                }
+                1 => {
+                    self.value += w;
+                    let r = self.unique_slot(i);
+                    self.loss[r] += w;
+                    for &k in cov {
+                        let k = k as usize;
+                        if !self.open[k] {
+                            self.extra[r * m + k] += w;
+                        }
+                    }
+                }
+                _ => self.value += w,
+            }
+        }
+    }
+
+    /// Slot of the only open site covering `i` (count 1).
+    fn unique_slot(&self, i: usize) -> usize {
+        let j = self.p.covered_by[i]
+            .iter()
+            .copied()
+            .find(|&j| self.open[j as usize])
+            .expect("count 1 means one open covering site") as usize;
+        self.pos[j]
+    }
+
+    /// Adds `w` to E[r][l] for every closed l covering `i`, and to G[l] with `g`.
+    fn spread(&mut self, i: usize, row: Option<(usize, f64)>, g: f64) {
+        let m = self.p.n_sites();
+        for &l in &self.p.covered_by[i] {
+            let l = l as usize;
+            if self.open[l] {
+                continue;
+            }
+            if let Some((r, w)) = row {
+                self.extra[r * m + l] += w;
+            }
+            if g != 0.0 {
+                self.gain[l] += g;
+            }
+        }
+    }
+
+    /// Swaps open `out` for closed `inn` (the slot of `out` passes to `inn`).
+    fn swap(&mut self, out: usize, inn: usize) {
+        let p = self.p;
+        let m = p.n_sites();
+        let r = self.pos[out];
+        // Close `out`.
+        for &i in &p.covers[out] {
             let i = i as usize;
-            if self.count[i] == 0 {
-                self.value += p.weight[i];
+            let w = p.weight[i];
+            match self.count[i] {
+                1 => {
+                    // Uniquely covered by `out`: becomes uncovered.
+                    self.value -= w;
+                    self.loss[r] -= w;
+                    self.spread(i, Some((r, -w)), w);
+                }
+                2 => {
+                    // Now uniquely covered by the other open site u.
+                    self.count[i] -= 1;
+                    self.open[out] = false;
+                    let ru = self.unique_slot(i);
+                    self.open[out] = true;
+                    self.count[i] += 1;
+                    self.loss[ru] += w;
+                    // `out` is closing too: it gets E[u][out] below with the other closed sites.
+                    self.spread(i, Some((ru, w)), 0.0);
+                    self.extra[ru * m + out] += w;
+                }
+                _ => {}
+            }
+        }
+        for &i in &p.covers[out] {
+            self.count[i as usize] -= 1;
+        }
+        self.open[out] = false;
+        self.pos[out] = usize::MAX;
+        // The slot is empty now; clear rounding residue.
+        self.loss[r] = 0.0;
+        self.extra[r * m..(r + 1) * m]
+            .iter_mut()
+            .for_each(|x| *x = 0.0);
+        // G[out] is the weight it would cover among uncovered points.
+        self.gain[out] = p.covers[out]
+            .iter()
+            .filter(|&&i| self.count[i as usize] == 0)
+            .map(|&i| p.weight[i as usize])
+            .sum();
+        // Open `inn` in slot r.
+        self.open[inn] = true;
+        self.pos[inn] = r;
+        self.slots[r] = inn;
+        for &i in &p.covers[inn] {
+            let i = i as usize;
+            let w = p.weight[i];
+            match self.count[i] {
+                0 => {
+                    // Newly covered, uniquely by `inn`.
+                    self.value += w;
+                    self.loss[r] += w;
+                    self.spread(i, Some((r, w)), -w);
+                }
+                1 => {
+                    // Was unique to u; now covered twice.
+                    let ru = self.unique_slot_excluding(i, inn);
+                    self.loss[ru] -= w;
+                    self.spread(i, Some((ru, -w)), 0.0);
+                    // E[u][inn] had w (inn was closed); it is open now.
+                    self.extra[ru * m + inn] -= w;
+                }
+                _ => {}
             }
             self.count[i] += 1;
         }
-        if let Some(c) = p.site_council[j] {
-            self.council_spend[c] += p.cost[j];
+        if let Some(c) = p.site_council[out] {
+            self.council_spend[c] -= p.cost[out];
+        }
+        if let Some(c) = p.site_council[inn] {
+            self.council_spend[c] += p.cost[inn];
         }
     }
 
-    fn remove(&mut self, p: &ValidProblem, j: usize) {
-        self.open[j] = false;
-        for &i in &p.covers[j] {
-            let i = i as usize;
-            self.count[i] -= 1;
-            if self.count[i] == 0 {
-                self.value -= p.weight[i];
-            }
-        }
-        if let Some(c) = p.site_council[j] {
-            self.council_spend[c] -= p.cost[j];
-        }
-    }
-
-    fn open_list(&self) -> Vec<usize> {
-        (0..self.open.len()).filter(|&j| self.open[j]).collect()
+    fn unique_slot_excluding(&self, i: usize, skip: usize) -> usize {
+        let j = self.p.covered_by[i]
+            .iter()
+            .copied()
+            .find(|&j| self.open[j as usize] && j as usize != skip)
+            .expect("count 1 means one other open covering site") as usize;
+        self.pos[j]
     }
 
     /// Whether swapping `out` for `inn` keeps every council budget.
-    fn budget_ok(&self, p: &ValidProblem, out: usize, inn: usize) -> bool {
+    fn budget_ok(&self, out: usize, inn: usize) -> bool {
+        let p = self.p;
         let Some(c) = p.site_council[inn] else {
             return true;
         };
@@ -103,64 +249,24 @@ impl State {
         spend <= b * (1.0 + 1e-12)
     }
 
-    /// The best swap (out, in, change in reach), if any improves by more than `min_gain`.
-    fn best_swap(&self, p: &ValidProblem, scratch: &mut Scratch) -> Option<(usize, usize, f64)> {
+    /// The best improving swap (out, in, change in reach), if any.
+    fn best_swap(&self) -> Option<(usize, usize, f64)> {
+        let p = self.p;
         let m = p.n_sites();
-        let open: Vec<usize> = self.open_list();
-        let q = open.len();
-        scratch.pos.iter_mut().for_each(|x| *x = usize::MAX);
-        for (k, &j) in open.iter().enumerate() {
-            scratch.pos[j] = k;
-        }
-        scratch.loss.clear();
-        scratch.loss.resize(q, 0.0);
-        scratch.gain.clear();
-        scratch.gain.resize(m, 0.0);
-        scratch.extra.clear();
-        scratch.extra.resize(q * m, 0.0);
-        for (i, cov) in p.covered_by.iter().enumerate() {
-            let w = p.weight[i];
-            if w == 0.0 || cov.is_empty() {
-                continue;
-            }
-            match self.count[i] {
-                0 => {
-                    for &k in cov {
-                        scratch.gain[k as usize] += w;
-                    }
-                }
-                1 => {
-                    let j = cov
-                        .iter()
-                        .copied()
-                        .find(|&j| self.open[j as usize])
-                        .expect("count 1 means one open covering site")
-                        as usize;
-                    let r = scratch.pos[j];
-                    scratch.loss[r] += w;
-                    for &k in cov {
-                        let k = k as usize;
-                        if !self.open[k] {
-                            scratch.extra[r * m + k] += w;
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
+        let min_gain = 1e-9 * (1.0 + self.value.abs());
         let mut best: Option<(usize, usize, f64)> = None;
-        let min_gain = 1e-12 * (1.0 + self.value.abs());
-        for (r, &j) in open.iter().enumerate() {
+        for (r, &j) in self.slots.iter().enumerate() {
             if p.required[j] {
                 continue;
             }
-            let row = &scratch.extra[r * m..(r + 1) * m];
+            let row = &self.extra[r * m..(r + 1) * m];
+            let base = -self.loss[r];
             for k in 0..m {
                 if self.open[k] {
                     continue;
                 }
-                let delta = scratch.gain[k] - scratch.loss[r] + row[k];
-                if delta > min_gain && best.is_none_or(|b| delta > b.2) && self.budget_ok(p, j, k) {
+                let delta = base + self.gain[k] + row[k];
+                if delta > min_gain && best.is_none_or(|b| delta > b.2) && self.budget_ok(j, k) {
                     best = Some((j, k, delta));
                 }
             }
@@ -168,29 +274,27 @@ impl State {
         best
     }
 
-    /// Best-improvement descent until no swap improves or the deadline passes.
-    fn descend(&mut self, p: &ValidProblem, scratch: &mut Scratch, deadline: Option<Instant>) {
-        while let Some((j, k, _)) = self.best_swap(p, scratch) {
-            self.remove(p, j);
-            self.add(p, k);
+    /// Best-improvement descent; records the swaps made in `log`.
+    fn descend(&mut self, log: &mut Vec<(usize, usize)>, deadline: Option<Instant>) {
+        while let Some((j, k, _)) = self.best_swap() {
+            self.swap(j, k);
+            log.push((j, k));
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 return;
             }
         }
     }
+
+    fn open_list(&self) -> Vec<usize> {
+        let mut v = self.slots.clone();
+        v.sort_unstable();
+        v
+    }
 }
 
-#[derive(Debug, Default)]
-struct Scratch {
-    pos: Vec<usize>,
-    loss: Vec<f64>,
-    gain: Vec<f64>,
-    extra: Vec<f64>,
-}
-
-/// Improves `start` (a feasible open set) by fast best-improvement swaps and then iterated local
-/// search, for at most `iterations` perturbations, stopping at `deadline` or when the reach
-/// reaches `bound`. Returns the best open set found (sorted) and its reach.
+/// Improves `start` (a feasible open set) by best-improvement swaps and then iterated local
+/// search, for at most `iterations` perturbations, stopping at `deadline` or when the reach meets
+/// `bound`. Returns the best open set found (sorted) and its reach.
 pub(crate) fn improve(
     p: &ValidProblem,
     start: &[usize],
@@ -198,39 +302,128 @@ pub(crate) fn improve(
     iterations: usize,
     deadline: Option<Instant>,
 ) -> (Vec<usize>, f64) {
-    let mut scratch = Scratch {
-        pos: vec![usize::MAX; p.n_sites()],
-        ..Scratch::default()
-    };
-    let mut best = State::new(p, start);
-    best.descend(p, &mut scratch, deadline);
+    let mut s = State::new(p, start);
+    let mut log = Vec::new();
+    s.descend(&mut log, deadline);
+    let mut best_value = s.value;
     let reached = |v: f64| v >= bound - 1e-9 * (1.0 + bound.abs());
     let movable: Vec<usize> = (0..p.n_sites()).filter(|&j| !p.required[j]).collect();
     let mut rng = ChaCha8Rng::seed_from_u64(SEED);
-    for _ in 0..iterations {
-        if reached(best.value) || deadline.is_some_and(|d| Instant::now() >= d) {
+    for it in 0..iterations {
+        if reached(best_value) || deadline.is_some_and(|d| Instant::now() >= d) {
             break;
         }
-        let mut cand = best.clone();
+        // Rounding residue of non-integer weights: rebuild now and then.
+        if it % 64 == 63 {
+            s.rebuild();
+        }
+        log.clear();
         let kicks = rng.random_range(1..=3usize);
         for _ in 0..kicks {
-            let open: Vec<usize> = movable.iter().copied().filter(|&j| cand.open[j]).collect();
-            let closed: Vec<usize> = movable.iter().copied().filter(|&j| !cand.open[j]).collect();
+            let open: Vec<usize> = movable.iter().copied().filter(|&j| s.open[j]).collect();
+            let closed: Vec<usize> = movable.iter().copied().filter(|&j| !s.open[j]).collect();
             if open.is_empty() || closed.is_empty() {
                 break;
             }
             let j = open[rng.random_range(0..open.len())];
             let k = closed[rng.random_range(0..closed.len())];
-            if cand.budget_ok(p, j, k) {
-                cand.remove(p, j);
-                cand.add(p, k);
+            if s.budget_ok(j, k) {
+                s.swap(j, k);
+                log.push((j, k));
             }
         }
-        cand.descend(p, &mut scratch, deadline);
-        if cand.value >= best.value {
-            best = cand;
+        s.descend(&mut log, deadline);
+        if s.value >= best_value - 1e-9 * (1.0 + best_value.abs()) {
+            best_value = best_value.max(s.value);
+        } else {
+            // Worse: undo in reverse order.
+            for &(j, k) in log.iter().rev() {
+                s.swap(k, j);
+            }
         }
     }
-    let v = best.value;
-    (best.open_list(), v)
+    s.rebuild();
+    let v = s.value;
+    (s.open_list(), v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::problem::{
+        CandidateSite, Coverage, DemandPoint, DistanceMatrix, Fairness, PlanRequest,
+    };
+    use rand::RngExt;
+
+    /// After any sequence of swaps, the incremental tables equal a rebuild from scratch.
+    #[test]
+    fn incremental_tables_match_a_rebuild() {
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let n = 60;
+        let m = 12;
+        let d: Vec<Vec<f64>> = (0..n)
+            .map(|_| (0..m).map(|_| rng.random::<f64>() * 10.0).collect())
+            .collect();
+        let problem = PlanRequest {
+            demand: (0..n)
+                .map(|i| DemandPoint {
+                    id: format!("d{i}"),
+                    weight: rng.random_range(1..=9) as f64,
+                    population: None,
+                    council: None,
+                    location: None,
+                })
+                .collect(),
+            sites: (0..m)
+                .map(|j| CandidateSite {
+                    id: format!("s{j}"),
+                    capacity: None,
+                    cost: None,
+                    required: false,
+                    council: None,
+                    location: None,
+                })
+                .collect(),
+            coverage: Coverage::Matrix {
+                distances: DistanceMatrix::Dense(d),
+                radius: Some(4.0),
+            },
+            limit: Some(Limit::Open(4)),
+            objective: Objective::Coverage,
+            fairness: Fairness::default(),
+            teams: None,
+        }
+        .validate()
+        .unwrap();
+        let mut s = State::new(&problem, &[0, 1, 2, 3]);
+        for _ in 0..200 {
+            let open: Vec<usize> = (0..m).filter(|&j| s.open[j]).collect();
+            let closed: Vec<usize> = (0..m).filter(|&j| !s.open[j]).collect();
+            let j = open[rng.random_range(0..open.len())];
+            let k = closed[rng.random_range(0..closed.len())];
+            // The predicted change equals the realised one.
+            let r = s.pos[j];
+            let predicted = s.gain[k] - s.loss[r] + s.extra[r * m + k];
+            let before = s.value;
+            s.swap(j, k);
+            assert_eq!(s.value - before, predicted);
+            let (value, gain, loss, extra, slots) = (
+                s.value,
+                s.gain.clone(),
+                s.loss.clone(),
+                s.extra.clone(),
+                s.slots.clone(),
+            );
+            s.rebuild();
+            assert_eq!(value, s.value);
+            assert_eq!(loss, s.loss);
+            assert_eq!(extra, s.extra);
+            assert_eq!(slots, s.slots);
+            for k in 0..m {
+                if !s.open[k] {
+                    assert_eq!(gain[k], s.gain[k], "gain of closed site {k}");
+                }
+            }
+        }
+    }
 }

@@ -216,21 +216,22 @@ fn read_request(args: &PlanArgs) -> anyhow::Result<PlanRequest> {
     })
 }
 
-/// A CSV file with named columns.
+/// The columns of a CSV file (read one record at a time with [`Table::for_each`]).
 struct Table {
     file: String,
     columns: HashMap<String, usize>,
-    rows: Vec<(u64, csv::StringRecord)>,
 }
 
+type Reader = csv::Reader<std::fs::File>;
+
 impl Table {
-    fn read(path: &Path, allowed: &[&str], required: &[&str]) -> anyhow::Result<Table> {
+    fn open(path: &Path, allowed: &[&str], required: &[&str]) -> anyhow::Result<(Table, Reader)> {
         let file = path.display().to_string();
-        let mut rdr = csv::ReaderBuilder::new()
+        let mut reader = csv::ReaderBuilder::new()
             .trim(csv::Trim::All)
             .from_path(path)
             .with_context(|| format!("{file}: cannot open"))?;
-        let header = rdr
+        let header = reader
             .headers()
             .map_err(|e| anyhow::anyhow!("{file}:1:1: {e}"))?
             .clone();
@@ -276,20 +277,29 @@ impl Table {
             }
             .into());
         }
-        let mut rows = Vec::new();
-        for rec in rdr.records() {
-            let rec = rec.map_err(|e| {
-                let line = e.position().map_or(0, |p| p.line());
-                anyhow::anyhow!("{file}:{line}:1: {e}")
-            })?;
-            let line = rec.position().map_or(0, |p| p.line());
-            rows.push((line, rec));
+        Ok((Table { file, columns }, reader))
+    }
+
+    /// Calls `f(line, record)` for every data record, reusing one record buffer.
+    fn for_each(
+        &self,
+        mut reader: Reader,
+        mut f: impl FnMut(u64, &csv::StringRecord) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        let mut rec = csv::StringRecord::new();
+        loop {
+            match reader.read_record(&mut rec) {
+                Ok(false) => return Ok(()),
+                Ok(true) => {
+                    let line = rec.position().map_or(0, |p| p.line());
+                    f(line, &rec)?;
+                }
+                Err(e) => {
+                    let line = e.position().map_or(0, |p| p.line());
+                    anyhow::bail!("{}:{line}:1: {e}", self.file);
+                }
+            }
         }
-        Ok(Table {
-            file,
-            columns,
-            rows,
-        })
     }
 
     fn err(&self, line: u64, col: &str, message: String) -> anyhow::Error {
@@ -373,27 +383,28 @@ fn check_unique(
 }
 
 fn read_demand(path: &Path) -> anyhow::Result<Vec<DemandPoint>> {
-    let t = Table::read(
+    let (t, reader) = Table::open(
         path,
         &["demand_id", "weight", "council", "lon", "lat"],
         &["demand_id", "weight"],
     )?;
     let mut seen = HashMap::new();
-    let mut out = Vec::with_capacity(t.rows.len());
-    for (line, rec) in &t.rows {
-        let id = t.text(*line, rec, "demand_id")?;
-        check_unique(&t, &mut seen, &id, *line, "demand_id")?;
+    let mut out = Vec::new();
+    t.for_each(reader, |line, rec| {
+        let id = t.text(line, rec, "demand_id")?;
+        check_unique(&t, &mut seen, &id, line, "demand_id")?;
         let weight = t
-            .number(*line, rec, "weight")?
-            .ok_or_else(|| t.err(*line, "weight", "empty weight".into()))?;
+            .number(line, rec, "weight")?
+            .ok_or_else(|| t.err(line, "weight", "empty weight".into()))?;
         out.push(DemandPoint {
             id,
             weight,
             population: None,
             council: t.cell(rec, "council").map(str::to_owned),
-            location: t.location(*line, rec)?,
+            location: t.location(line, rec)?,
         });
-    }
+        Ok(())
+    })?;
     if out.is_empty() {
         anyhow::bail!("{}: no demand points", t.file);
     }
@@ -409,7 +420,7 @@ fn parse_bool(s: &str) -> Option<bool> {
 }
 
 fn read_sites(path: &Path) -> anyhow::Result<Vec<CandidateSite>> {
-    let t = Table::read(
+    let (t, reader) = Table::open(
         path,
         &[
             "site_id", "capacity", "cost", "council", "required", "lon", "lat",
@@ -417,15 +428,15 @@ fn read_sites(path: &Path) -> anyhow::Result<Vec<CandidateSite>> {
         &["site_id"],
     )?;
     let mut seen = HashMap::new();
-    let mut out = Vec::with_capacity(t.rows.len());
-    for (line, rec) in &t.rows {
-        let id = t.text(*line, rec, "site_id")?;
-        check_unique(&t, &mut seen, &id, *line, "site_id")?;
+    let mut out = Vec::new();
+    t.for_each(reader, |line, rec| {
+        let id = t.text(line, rec, "site_id")?;
+        check_unique(&t, &mut seen, &id, line, "site_id")?;
         let required = match t.cell(rec, "required") {
             None => false,
             Some(s) => parse_bool(s).ok_or_else(|| {
                 t.err(
-                    *line,
+                    line,
                     "required",
                     format!("required must be true/false, 1/0, yes/no or ja/nej, got '{s}'"),
                 )
@@ -433,13 +444,14 @@ fn read_sites(path: &Path) -> anyhow::Result<Vec<CandidateSite>> {
         };
         out.push(CandidateSite {
             id,
-            capacity: t.number(*line, rec, "capacity")?,
-            cost: t.number(*line, rec, "cost")?,
+            capacity: t.number(line, rec, "capacity")?,
+            cost: t.number(line, rec, "cost")?,
             required,
             council: t.cell(rec, "council").map(str::to_owned),
-            location: t.location(*line, rec)?,
+            location: t.location(line, rec)?,
         });
-    }
+        Ok(())
+    })?;
     if out.is_empty() {
         anyhow::bail!("{}: no candidate sites", t.file);
     }
@@ -447,21 +459,22 @@ fn read_sites(path: &Path) -> anyhow::Result<Vec<CandidateSite>> {
 }
 
 fn read_matrix(path: &Path) -> anyhow::Result<Vec<DistanceEntry>> {
-    let t = Table::read(
+    let (t, reader) = Table::open(
         path,
         &["site_id", "demand_id", "distance"],
         &["site_id", "demand_id", "distance"],
     )?;
-    let mut out = Vec::with_capacity(t.rows.len());
-    for (line, rec) in &t.rows {
+    let mut out = Vec::new();
+    t.for_each(reader, |line, rec| {
         out.push(DistanceEntry {
-            site_id: t.text(*line, rec, "site_id")?,
-            demand_id: t.text(*line, rec, "demand_id")?,
+            site_id: t.text(line, rec, "site_id")?,
+            demand_id: t.text(line, rec, "demand_id")?,
             distance: t
-                .number(*line, rec, "distance")?
-                .ok_or_else(|| t.err(*line, "distance", "empty distance".into()))?,
+                .number(line, rec, "distance")?
+                .ok_or_else(|| t.err(line, "distance", "empty distance".into()))?,
         });
-    }
+        Ok(())
+    })?;
     Ok(out)
 }
 
