@@ -150,25 +150,27 @@ async fn sigkill_during_a_large_import_leaves_no_partial_dataset() {
     // Wait (bounded) until the import has written a good part of its transaction to the WAL.
     let wal = data.join("lighed.db-wal");
     let start = Instant::now();
-    let mut killed_mid_import = false;
+    let mut outcome: Option<Result<(), std::process::ExitStatus>> = None;
     while start.elapsed() < Duration::from_secs(120) {
         if let Some(status) = child.try_wait().unwrap() {
-            panic!(
-                "the import finished ({status}) before it could be killed; make the file larger"
-            );
+            outcome = Some(Err(status));
+            break;
         }
         if std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0) > 8 * 1024 * 1024 {
             child.kill().unwrap(); // SIGKILL
-            child.wait().unwrap();
-            killed_mid_import = true;
+            outcome = Some(Ok(()));
             break;
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    if !killed_mid_import {
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("the import never got going");
+    let _ = child.kill();
+    let _ = child.wait();
+    match outcome {
+        Some(Ok(())) => {}
+        Some(Err(status)) => {
+            panic!("the import finished ({status}) before it could be killed; make the file larger")
+        }
+        None => panic!("the import never got going"),
     }
 
     // After restart: the same datasets, the same rows, a sound database.
