@@ -8,6 +8,8 @@
 //! Lagrangian inner problem is evaluated as a plan at every node (a primal heuristic). A node with
 //! every site decided is evaluated exactly, with every constraint (capacities, council floors,
 //! caps and budgets), so those constraints are honoured even though the bounds ignore them.
+//! For uncapacitated coverage with a site count, each node's set is also improved by fast swaps
+//! ([`crate::swap`]) before it is offered as an incumbent.
 //!
 //! **Tolerance.** Optimality is proven to a relative tolerance of 1e-9 (integral objectives —
 //! integer weights, set cover — exactly, by rounding the bound). When the deadline or node limit
@@ -22,6 +24,7 @@ use crate::bound::{Fixing, Lagrange, Subgradient, lagrangian};
 use crate::error::PlanError;
 use crate::eval::{Context, Evaluation, evaluate};
 use crate::problem::{Limit, Objective, ValidProblem};
+use crate::swap;
 
 /// Relative tolerance under which a node cannot improve the incumbent.
 pub(crate) const REL_TOL: f64 = 1e-9;
@@ -245,16 +248,24 @@ fn leaf_set(p: &ValidProblem, fix: &Fixing) -> Option<Vec<usize>> {
 
 /// Runs the branch and bound. `incumbent` seeds the search (a heuristic plan); `target` is a
 /// value for the subgradient step sizes when there is no feasible incumbent; `root_multipliers`
-/// warm-start the root's subgradient.
+/// warm-start the root's subgradient; `global_bound` is a bound already known for the whole
+/// problem (objective units; NaN for none), so a plan it proves optimal ends the search at once.
 pub(crate) fn branch_and_bound(
     ctx: &Context<'_>,
     incumbent: Option<(Vec<usize>, Evaluation)>,
     target: f64,
     root_multipliers: Option<Vec<f64>>,
+    global_bound: f64,
     deadline: Option<Instant>,
     max_nodes: usize,
 ) -> Result<BnbOutcome, PlanError> {
     let p = ctx.p;
+    // A bound already known for the whole problem caps every node's bound.
+    let global_key = if global_bound.is_nan() {
+        f64::INFINITY
+    } else {
+        to_key(p, global_bound)
+    };
     let integral = integral(p);
     let mut best = incumbent;
     let mut inc = best
@@ -263,7 +274,7 @@ pub(crate) fn branch_and_bound(
     let mut heap: BinaryHeap<Node> = BinaryHeap::new();
     let mut seq = 0usize;
     heap.push(Node {
-        bound: f64::INFINITY,
+        bound: global_key,
         depth: 0,
         seq,
         fix: Fixing::root(p),
@@ -332,13 +343,25 @@ pub(crate) fn branch_and_bound(
         ) else {
             continue; // fixings violate the limit
         };
-        let bound = to_key(p, lag.bound);
+        let bound = to_key(p, lag.bound).min(global_key);
         // The Lagrangian's chosen set is a plan candidate.
         let mut cand: Vec<usize> = lag.selected.clone();
         for j in fix.forced_list() {
             if !cand.contains(&j) {
                 cand.push(j);
             }
+        }
+        cand.sort_unstable();
+        // Primal heuristic: descend from the Lagrangian's set with fast swaps.
+        if swap::applies(p) && swap::feasible_start(p, &cand) {
+            let settings = swap::IlsSettings {
+                iterations: 0,
+                accept_worse: 0.0,
+                restart_after: usize::MAX,
+                stop_after: usize::MAX,
+            };
+            let (improved, _) = swap::improve(p, &cand, f64::INFINITY, settings, deadline);
+            consider(improved, &mut best, &mut inc)?;
         }
         consider(cand, &mut best, &mut inc)?;
         if !can_improve(integral, bound, inc) {

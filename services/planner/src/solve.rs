@@ -13,6 +13,11 @@ use crate::plan::{Plan, Quality, SolverUsed, build_plan, relative_gap};
 use crate::problem::{Limit, Objective, ValidProblem};
 use crate::swap;
 
+/// ILS walk: accept plans up to this much (relative) worse than the current one.
+const ILS_ACCEPT_WORSE: f64 = 0.001;
+/// ILS: restart from the best plan after this many perturbations without a new best.
+const ILS_RESTART_AFTER: usize = 200;
+
 /// The time budget `auto` gives the exact search when no time limit is set: 10 s.
 pub const AUTO_DEFAULT_BUDGET: Duration = Duration::from_secs(10);
 
@@ -54,7 +59,7 @@ pub struct SolveOptions {
     /// Run local-search swaps after the greedy (default true).
     pub local_search: bool,
     /// Perturbations of the iterated local search (uncapacitated coverage with a site count;
-    /// 0 = none). Default 500.
+    /// 0 = none), from each start. Default 1,000.
     pub ils_iterations: usize,
     /// Which exact method.
     pub exact_engine: ExactEngine,
@@ -70,7 +75,7 @@ impl Default for SolveOptions {
             solver: SolverChoice::Auto,
             time_limit: None,
             local_search: true,
-            ils_iterations: 500,
+            ils_iterations: 1000,
             exact_engine: ExactEngine::Auto,
             milp_limits: MilpLimits::default(),
             max_nodes: 200_000,
@@ -204,6 +209,7 @@ pub fn solve(problem: &ValidProblem, options: &SolveOptions) -> Result<Plan, Pla
     let mut notes: Vec<String> = Vec::new();
     let mut bound = round_bound(p, trivial_bound(p));
     let mut root_multipliers: Option<Vec<f64>> = None;
+    let mut root_selected: Option<Vec<usize>> = None;
     if best
         .as_ref()
         .is_some_and(|(_, e)| bound_proves(p, e.value, bound))
@@ -212,6 +218,7 @@ pub fn solve(problem: &ValidProblem, options: &SolveOptions) -> Result<Plan, Pla
     } else if let Some(l) = lagrangian(p, &Fixing::root(p), target, None, Subgradient::ROOT) {
         bound = tighter(p, bound, l.bound);
         root_multipliers = Some(l.multipliers);
+        root_selected = Some(l.selected);
         notes.push("Lagrangian bound".into());
     }
     if p.objective == Objective::Coverage && p.has_capacity() {
@@ -222,22 +229,53 @@ pub fn solve(problem: &ValidProblem, options: &SolveOptions) -> Result<Plan, Pla
         notes.push("submodular bound".into());
     }
     bound = round_bound(p, bound);
-    // Iterated local search (uncapacitated coverage with a site count) until the bound is met.
+    // Iterated local search (uncapacitated coverage with a site count) until the bound is met,
+    // from the heuristic plan and from the set the Lagrangian chose at its best multipliers (the
+    // Lagrangian heuristic; Galvão & ReVelle 1996) — the latter often lies in a better basin.
     if options.local_search
         && options.ils_iterations > 0
         && swap::applies(p)
         && let Some((open, e)) = &best
         && !bound_proves(p, e.value, bound)
     {
-        let (ils_open, ils_value) = swap::improve(p, open, bound, options.ils_iterations, deadline);
-        if ils_value > e.value {
+        let settings = swap::IlsSettings {
+            iterations: options.ils_iterations,
+            accept_worse: ILS_ACCEPT_WORSE,
+            restart_after: ILS_RESTART_AFTER,
+            stop_after: 2 * ILS_RESTART_AFTER,
+        };
+        let mut starts = vec![open.clone()];
+        if let Some(mut sel) = root_selected.take() {
+            for j in 0..p.n_sites() {
+                if p.required[j] && !sel.contains(&j) {
+                    sel.push(j);
+                }
+            }
+            sel.sort_unstable();
+            if sel.len() == open.len() && sel != *open && swap::feasible_start(p, &sel) {
+                starts.push(sel);
+            }
+        }
+        let mut found: Option<(Vec<usize>, f64)> = None;
+        for start in &starts {
+            let (o, v) = swap::improve(p, start, bound, settings, deadline);
+            if found.as_ref().is_none_or(|f| v > f.1) {
+                found = Some((o, v));
+            }
+        }
+        if let Some((ils_open, ils_value)) = found
+            && ils_value > e.value
+        {
             let ev = evaluate(&ctx, &ils_open)?;
             if ev.feasible() && ev.value > e.value {
                 best = Some((ils_open, ev));
                 heuristic = SolverUsed::GreedyIls;
             }
         }
-        notes.push("iterated local search".into());
+        notes.push(format!(
+            "iterated local search from {} start(s)",
+            starts.len()
+        ));
     }
     let fits = milp::fits(p, &options.milp_limits);
     let proven_by = |bound: f64, best: &Option<(Vec<usize>, Evaluation)>| {
@@ -320,6 +358,7 @@ pub fn solve(problem: &ValidProblem, options: &SolveOptions) -> Result<Plan, Pla
                 best.take(),
                 target,
                 root_multipliers.take(),
+                bound,
                 dl,
                 options.max_nodes,
             )?;

@@ -10,10 +10,12 @@
 //! (the fast interchange of Whitaker, *INFOR* 21, 1983, and Resende & Werneck, *J. Heuristics*
 //! 10, 2004, applied to coverage).
 //!
-//! **Iterated local search** (Lourenço, Martin & Stützle, "Iterated local search", 2003): from the
-//! best plan, make 1–3 random swaps and descend with best-improvement swaps; keep the result if it
-//! is at least as good, otherwise undo the moves. Seeded, so the same input gives the same plan;
-//! stops early when the plan reaches the bound (then it is optimal).
+//! **Iterated local search** (Lourenço, Martin & Stützle, "Iterated local search", 2003): make
+//! 1–3 random swaps — an open site for a closed site sharing demand with it — and descend with
+//! best-improvement swaps. The walk accepts the result unless it is more than 0.1 % worse than the
+//! current plan (then the moves are undone), keeps the best plan seen, and restarts from it after
+//! 200 perturbations without a new best; it stops after 400 without one. Seeded, so the same input gives the same plan; stops
+//! early when the plan reaches the bound (then it is optimal).
 
 use std::time::Instant;
 
@@ -292,59 +294,135 @@ impl<'a> State<'a> {
     }
 }
 
+/// Whether `open` keeps the council budgets (the limit and required sites are the caller's).
+pub(crate) fn feasible_start(p: &ValidProblem, open: &[usize]) -> bool {
+    crate::eval::structural_violation(p, open).is_none()
+}
+
+/// Settings of the iterated local search.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct IlsSettings {
+    /// Perturbations.
+    pub(crate) iterations: usize,
+    /// A walk may accept a plan this much (relative) worse than the current one.
+    pub(crate) accept_worse: f64,
+    /// Restart from the best plan after this many perturbations without a new best.
+    pub(crate) restart_after: usize,
+    /// Stop after this many perturbations without a new best.
+    pub(crate) stop_after: usize,
+}
+
+/// Sites sharing at least one demand point with each site (sorted, without the site itself).
+fn neighbours(p: &ValidProblem) -> Vec<Vec<u32>> {
+    let m = p.n_sites();
+    let mut mark = vec![usize::MAX; m];
+    (0..m)
+        .map(|j| {
+            let mut v = Vec::new();
+            for &i in &p.covers[j] {
+                for &k in &p.covered_by[i as usize] {
+                    let k = k as usize;
+                    if k != j && mark[k] != j {
+                        mark[k] = j;
+                        v.push(k as u32);
+                    }
+                }
+            }
+            v.sort_unstable();
+            v
+        })
+        .collect()
+}
+
 /// Improves `start` (a feasible open set) by best-improvement swaps and then iterated local
-/// search, for at most `iterations` perturbations, stopping at `deadline` or when the reach meets
-/// `bound`. Returns the best open set found (sorted) and its reach.
+/// search, stopping at `deadline` or when the reach meets `bound`. Kicks swap a random open
+/// site for a random closed site that shares demand with it (else any closed site). Returns the
+/// best open set found (sorted) and its reach.
 pub(crate) fn improve(
     p: &ValidProblem,
     start: &[usize],
     bound: f64,
-    iterations: usize,
+    settings: IlsSettings,
     deadline: Option<Instant>,
 ) -> (Vec<usize>, f64) {
     let mut s = State::new(p, start);
     let mut log = Vec::new();
     s.descend(&mut log, deadline);
+    let tol = |v: f64| 1e-9 * (1.0 + v.abs());
     let mut best_value = s.value;
-    let reached = |v: f64| v >= bound - 1e-9 * (1.0 + bound.abs());
-    let movable: Vec<usize> = (0..p.n_sites()).filter(|&j| !p.required[j]).collect();
+    let mut best_set = s.open_list();
+    let mut current = s.value;
+    let mut since_best = 0usize;
+    let mut stale = 0usize;
+    let reached = |v: f64| v >= bound - tol(bound);
+    let near = neighbours(p);
     let mut rng = ChaCha8Rng::seed_from_u64(SEED);
-    for it in 0..iterations {
-        if reached(best_value) || deadline.is_some_and(|d| Instant::now() >= d) {
+    for it in 0..settings.iterations {
+        if reached(best_value)
+            || stale >= settings.stop_after
+            || deadline.is_some_and(|d| Instant::now() >= d)
+        {
             break;
         }
-        // Rounding residue of non-integer weights: rebuild now and then.
-        if it % 64 == 63 {
+        if since_best >= settings.restart_after {
+            s = State::new(p, &best_set);
+            current = s.value;
+            since_best = 0;
+        } else if it % 64 == 63 {
+            // Rounding residue of non-integer weights.
             s.rebuild();
         }
         log.clear();
         let kicks = rng.random_range(1..=3usize);
         for _ in 0..kicks {
-            let open: Vec<usize> = movable.iter().copied().filter(|&j| s.open[j]).collect();
-            let closed: Vec<usize> = movable.iter().copied().filter(|&j| !s.open[j]).collect();
-            if open.is_empty() || closed.is_empty() {
+            let open: Vec<usize> = s
+                .slots
+                .iter()
+                .copied()
+                .filter(|&j| !p.required[j])
+                .collect();
+            if open.is_empty() {
                 break;
             }
             let j = open[rng.random_range(0..open.len())];
-            let k = closed[rng.random_range(0..closed.len())];
+            let closed_near: Vec<usize> = near[j]
+                .iter()
+                .map(|&k| k as usize)
+                .filter(|&k| !s.open[k])
+                .collect();
+            let k = if closed_near.is_empty() {
+                let closed: Vec<usize> = (0..p.n_sites()).filter(|&k| !s.open[k]).collect();
+                if closed.is_empty() {
+                    break;
+                }
+                closed[rng.random_range(0..closed.len())]
+            } else {
+                closed_near[rng.random_range(0..closed_near.len())]
+            };
             if s.budget_ok(j, k) {
                 s.swap(j, k);
                 log.push((j, k));
             }
         }
         s.descend(&mut log, deadline);
-        if s.value >= best_value - 1e-9 * (1.0 + best_value.abs()) {
-            best_value = best_value.max(s.value);
+        since_best += 1;
+        stale += 1;
+        if s.value > best_value + tol(best_value) {
+            best_value = s.value;
+            best_set = s.open_list();
+            current = s.value;
+            since_best = 0;
+            stale = 0;
+        } else if s.value >= current * (1.0 - settings.accept_worse) - tol(current) {
+            current = s.value;
         } else {
-            // Worse: undo in reverse order.
+            // Too much worse: undo in reverse order.
             for &(j, k) in log.iter().rev() {
                 s.swap(k, j);
             }
         }
     }
-    s.rebuild();
-    let v = s.value;
-    (s.open_list(), v)
+    (best_set, best_value)
 }
 
 #[cfg(test)]

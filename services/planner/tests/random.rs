@@ -135,8 +135,11 @@ fn exact(engine: ExactEngine) -> SolveOptions {
 }
 
 /// Both exact engines match enumeration on seeded random instances, p = 1..6, all objectives.
+/// The branch and bound starts from plain greedy (no local search), so that it has to search:
+/// the test also checks that it did.
 #[test]
 fn exact_engines_equal_brute_force() {
+    let mut bnb_nodes = 0usize;
     for seed in 0..4u64 {
         for p in 1..=6 {
             for objective in [Objective::Coverage, Objective::Median] {
@@ -145,7 +148,11 @@ fn exact_engines_equal_brute_force() {
                     .unwrap();
                 let brute = solve_brute_force(&problem, 100_000).unwrap();
                 for engine in [ExactEngine::Milp, ExactEngine::BranchAndBound] {
-                    let plan = solve(&problem, &exact(engine)).unwrap();
+                    let opts = SolveOptions {
+                        local_search: engine == ExactEngine::Milp,
+                        ..exact(engine)
+                    };
+                    let plan = solve(&problem, &opts).unwrap();
                     assert!(
                         close(plan.objective_value, brute.objective_value),
                         "seed {seed} p {p} {objective:?} {engine:?}: {} vs {}",
@@ -153,6 +160,7 @@ fn exact_engines_equal_brute_force() {
                         brute.objective_value
                     );
                     assert!(plan.proven_optimal);
+                    bnb_nodes += plan.nodes;
                 }
             }
         }
@@ -172,6 +180,11 @@ fn exact_engines_equal_brute_force() {
             )),
         }
     }
+    // 14 with these seeds: the Lagrangian bound settles most instances at the root.
+    assert!(
+        bnb_nodes >= 10,
+        "the branch and bound searched only {bnb_nodes} nodes"
+    );
 }
 
 /// Budget instead of a count, for every objective: exact engines match enumeration.
@@ -219,6 +232,7 @@ fn exact_engines_equal_brute_force_under_a_budget() {
 #[test]
 fn exact_engines_equal_brute_force_with_side_constraints() {
     let mut checked = 0;
+    let mut nodes = 0;
     for seed in 0..12u64 {
         let shape = Shape {
             n: 24,
@@ -250,6 +264,7 @@ fn exact_engines_equal_brute_force_with_side_constraints() {
                         b.objective_value
                     );
                     checked += 1;
+                    nodes += pl.nodes;
                 }
                 (Err(PlanError::Infeasible(_)), Err(PlanError::Infeasible(_))) => checked += 1,
                 (b, pl) => panic!("seed {seed} {engine:?}: brute {b:?} vs {pl:?}"),
@@ -257,6 +272,11 @@ fn exact_engines_equal_brute_force_with_side_constraints() {
         }
     }
     assert!(checked >= 12, "only {checked} comparisons");
+    // 187 with these seeds: the bounds drop the side constraints, so the search has work to do.
+    assert!(
+        nodes >= 100,
+        "the branch and bound searched only {nodes} nodes"
+    );
 }
 
 /// Checks every constraint of a returned plan against the request.
