@@ -83,6 +83,33 @@ impl AppError {
     }
 }
 
+impl From<lighed_planner::PlanError> for AppError {
+    /// Planning errors: bad fields and infeasible requests are the caller's (`InvalidArgument`,
+    /// naming the field or the constraint); a plan not found within the limits is a
+    /// `FailedPrecondition` (the request may be feasible, but not within the time given).
+    fn from(e: lighed_planner::PlanError) -> AppError {
+        use lighed_planner::{Constraint, PlanError};
+        match &e {
+            PlanError::Invalid { field, message } => AppError::invalid(field, message.clone()),
+            PlanError::Infeasible(c) => {
+                let field = match c {
+                    Constraint::OpenCount { .. } | Constraint::RequiredExceedOpen { .. } => "open",
+                    Constraint::Budget { .. } => "budget_kr",
+                    Constraint::CouncilBudget { .. } => "fairness.council_budget_kr",
+                    Constraint::CouncilFloor { .. } => "fairness.min_share",
+                    Constraint::CouncilCap { .. } => "fairness.max_share",
+                    Constraint::Uncoverable { .. } | Constraint::Unreachable { .. } => "sites",
+                    _ => "fairness",
+                };
+                AppError::invalid(field, e.to_string())
+            }
+            PlanError::NoFeasiblePlanFound { .. } => AppError::FailedPrecondition(e.to_string()),
+            PlanError::TooLarge(_) => AppError::invalid("demand", e.to_string()),
+            _ => AppError::Internal(e.to_string()),
+        }
+    }
+}
+
 impl From<AppError> for Status {
     fn from(e: AppError) -> Status {
         match &e {

@@ -16,6 +16,7 @@
 //! - [`state`]: opening the database (creating and seeding it on first use) and the shared
 //!   [`state::AppState`].
 //! - [`ranking`]: the rank use case, shared by gRPC and the CLI.
+//! - [`planning`]: the deployment-planning use case (RecommendDeployment, ComparePlans).
 //! - [`datasets`]: import a file, list, inspect and retire datasets (gRPC and CLI).
 //! - [`error`]: [`error::AppError`] and its single mapping to `tonic::Status`.
 //! - [`api`]: the gRPC service implementations; [`server`]: `serve(listener, state, shutdown)`.
@@ -29,6 +30,7 @@ pub mod datasets;
 pub mod error;
 pub mod geography;
 pub mod import;
+pub mod planning;
 pub mod ranking;
 pub mod server;
 pub mod settings;

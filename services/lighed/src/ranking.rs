@@ -437,14 +437,14 @@ fn reason(c: &Contribution, model: &lighed_core::model::ModelSpec) -> Reason {
 
 /// A validated scope.
 #[derive(Debug, Clone)]
-enum Scope {
+pub(crate) enum Scope {
     Region,
     Council(String),
     Municipality(String),
 }
 
 impl Scope {
-    fn contains(&self, a: &AreaRow) -> bool {
+    pub(crate) fn contains(&self, a: &AreaRow) -> bool {
         match self {
             Scope::Region => true,
             Scope::Council(c) => a.council_code.as_deref() == Some(c),
@@ -461,7 +461,10 @@ impl Scope {
     }
 }
 
-async fn resolve_scope(state: &AppState, scope: &ScopeRequest) -> Result<Scope, AppError> {
+pub(crate) async fn resolve_scope(
+    state: &AppState,
+    scope: &ScopeRequest,
+) -> Result<Scope, AppError> {
     match scope {
         ScopeRequest::Region => Ok(Scope::Region),
         ScopeRequest::Council(name) => {

@@ -7,8 +7,10 @@ use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::Server;
 
+use crate::api::planning::PlanningApi;
 use crate::api::registry::RegistryApi;
 use crate::api::scoring::ScoringApi;
+use crate::pb::planning_service_server::PlanningServiceServer;
 use crate::pb::registry_service_server::RegistryServiceServer;
 use crate::pb::scoring_service_server::ScoringServiceServer;
 use crate::state::AppState;
@@ -41,6 +43,9 @@ pub async fn serve(
     let registry = RegistryServiceServer::new(RegistryApi::new(state.clone()))
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_MESSAGE_BYTES);
+    let planning = PlanningServiceServer::new(PlanningApi::new(state.clone()))
+        .max_decoding_message_size(MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(MAX_MESSAGE_BYTES);
     let scoring = ScoringServiceServer::new(ScoringApi::new(state))
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_MESSAGE_BYTES);
@@ -51,6 +56,9 @@ pub async fn serve(
     health_reporter
         .set_serving::<RegistryServiceServer<RegistryApi>>()
         .await;
+    health_reporter
+        .set_serving::<PlanningServiceServer<PlanningApi>>()
+        .await;
     Server::builder()
         .accept_http1(true)
         .layer(tonic_web::GrpcWebLayer::new())
@@ -58,6 +66,7 @@ pub async fn serve(
         .add_service(reflection)
         .add_service(scoring)
         .add_service(registry)
+        .add_service(planning)
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
         .await?;
     Ok(())

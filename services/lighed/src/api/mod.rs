@@ -1,5 +1,6 @@
 //! gRPC service implementations, one module per service of `proto/lighed/v1`.
 
+pub mod planning;
 pub mod registry;
 pub mod scoring;
 
