@@ -3,8 +3,9 @@
 
 use lighed_ingest::{Direction, IndicatorKind, Registry, RegistryError};
 
-/// The indicator ids the demo extract and the index models use (brief and data/demo/README.md).
-const DEMO_IDS: [&str; 17] = [
+/// The indicator ids the demo extract, the index models and the segment aggregates use (brief,
+/// data/demo/README.md, models/segments).
+const DEMO_IDS: [&str; 18] = [
     "population",
     "outside_labour_edu_18_64",
     "basic_education_30_59",
@@ -22,6 +23,7 @@ const DEMO_IDS: [&str; 17] = [
     "daily_smoking",
     "convicted_18plus",
     "income_15_64_pct_region",
+    "segment_persons",
 ];
 
 #[test]

@@ -32,3 +32,9 @@ pub const DEMO_FILES: &[DemoFile] = &[
         bytes: include_bytes!("../../../data/demo/indicators.csv"),
     },
 ];
+
+/// The shipped citizen-segment definitions (`models/segments/*.toml`): `(file name, text)`.
+pub const SEGMENT_DEFINITIONS: &[(&str, &str)] = &[(
+    "models/segments/rm-focus-groups.toml",
+    include_str!("../../../models/segments/rm-focus-groups.toml"),
+)];

@@ -17,6 +17,8 @@
 //!   [`state::AppState`].
 //! - [`ranking`]: the rank use case, shared by gRPC and the CLI.
 //! - [`planning`]: the deployment-planning use case (RecommendDeployment, ComparePlans).
+//! - [`segments`]: the citizen-segment use case (ListSegments, ScoreSegments), protected by
+//!   disclosure control.
 //! - [`datasets`]: import a file, list, inspect and retire datasets (gRPC and CLI).
 //! - [`error`]: [`error::AppError`] and its single mapping to `tonic::Status`.
 //! - [`api`]: the gRPC service implementations; [`server`]: `serve(listener, state, shutdown)`.
@@ -32,6 +34,7 @@ pub mod geography;
 pub mod import;
 pub mod planning;
 pub mod ranking;
+pub mod segments;
 pub mod server;
 pub mod settings;
 pub mod state;

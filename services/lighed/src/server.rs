@@ -10,9 +10,11 @@ use tonic::transport::Server;
 use crate::api::planning::PlanningApi;
 use crate::api::registry::RegistryApi;
 use crate::api::scoring::ScoringApi;
+use crate::api::segments::SegmentApi;
 use crate::pb::planning_service_server::PlanningServiceServer;
 use crate::pb::registry_service_server::RegistryServiceServer;
 use crate::pb::scoring_service_server::ScoringServiceServer;
+use crate::pb::segment_service_server::SegmentServiceServer;
 use crate::state::AppState;
 
 /// Largest request or response message accepted (bytes).
@@ -46,6 +48,9 @@ pub async fn serve(
     let planning = PlanningServiceServer::new(PlanningApi::new(state.clone()))
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_MESSAGE_BYTES);
+    let segments = SegmentServiceServer::new(SegmentApi::new(state.clone()))
+        .max_decoding_message_size(MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(MAX_MESSAGE_BYTES);
     let scoring = ScoringServiceServer::new(ScoringApi::new(state))
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_MESSAGE_BYTES);
@@ -59,6 +64,9 @@ pub async fn serve(
     health_reporter
         .set_serving::<PlanningServiceServer<PlanningApi>>()
         .await;
+    health_reporter
+        .set_serving::<SegmentServiceServer<SegmentApi>>()
+        .await;
     Server::builder()
         .accept_http1(true)
         .layer(tonic_web::GrpcWebLayer::new())
@@ -67,6 +75,7 @@ pub async fn serve(
         .add_service(scoring)
         .add_service(registry)
         .add_service(planning)
+        .add_service(segments)
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
         .await?;
     Ok(())

@@ -33,7 +33,8 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
 pub use rows::{
-    AreaRow, DataVersion, DatasetDone, DatasetRow, NewArea, NewDataset, NewRun, ObservationValue,
+    AreaRow, DataVersion, DatasetDone, DatasetRow, NewArea, NewDataset, NewRun, ObservationRow,
+    ObservationValue,
 };
 pub use tx::StoreTx;
 
@@ -255,6 +256,25 @@ impl Store {
                  ORDER BY o.area_code, o.indicator, o.period, o.dataset_id",
             )
             .bind(level.as_str())
+            .fetch_all(p)
+            .await?
+        });
+        Ok(rows)
+    }
+
+    /// Every observation of `indicator` in the active datasets, every breakdown (age band, sex,
+    /// segment) included, ordered by dataset, area, period, age band, sex and segment. Used for
+    /// breakdowns such as citizen-segment aggregates, which [`Store::level_values`] leaves out.
+    pub async fn indicator_rows(&self, indicator: &str) -> Result<Vec<ObservationRow>> {
+        let rows = on_pool!(&self.pool, p => {
+            sqlx::query_as::<_, ObservationRow>(
+                "SELECT o.dataset_id, o.area_code, o.indicator, o.period, o.age_band, o.sex, o.segment, o.numerator, o.denominator, o.missing_reason \
+                 FROM observations o \
+                 JOIN datasets d ON d.id = o.dataset_id AND d.status = 'active' \
+                 WHERE o.indicator = $1 \
+                 ORDER BY o.dataset_id, o.area_code, o.period, o.age_band, o.sex, o.segment",
+            )
+            .bind(indicator)
             .fetch_all(p)
             .await?
         });

@@ -3,6 +3,7 @@
 pub mod planning;
 pub mod registry;
 pub mod scoring;
+pub mod segments;
 
 use tonic::Request;
 
