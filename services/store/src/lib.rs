@@ -114,7 +114,9 @@ impl Store {
                 // transaction, so this only makes commits cheaper.
                 .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
                 .pragma("cache_size", "-65536")
-                .pragma("temp_store", "memory");
+                // Temporary tables and large sorts (the import staging table) go to files in
+                // SQLite's temporary directory, so an import of any size runs in bounded memory.
+                .pragma("temp_store", "file");
             Pool::Sqlite(
                 SqlitePoolOptions::new()
                     .max_connections(4)
