@@ -350,8 +350,9 @@ impl Store {
         Ok(n)
     }
 
-    /// Runs SQLite's `PRAGMA integrity_check` (or a trivial query on PostgreSQL, which has no
-    /// equivalent) and returns whether the database is sound.
+    /// Runs SQLite's `PRAGMA integrity_check` (on PostgreSQL, which has no equivalent, a check
+    /// that every observation belongs to an existing dataset) and returns whether the database
+    /// is sound.
     pub async fn integrity_ok(&self) -> Result<bool> {
         match &self.pool {
             Pool::Sqlite(p) => {
@@ -361,8 +362,16 @@ impl Store {
                 Ok(r == "ok")
             }
             Pool::Postgres(p) => {
-                let one: i32 = sqlx::query_scalar("SELECT 1").fetch_one(p).await?;
-                Ok(one == 1)
+                // PostgreSQL keeps its own pages consistent; what lighed can break is the
+                // reference from observations to datasets (not enforced per row, see migration
+                // 0003): no observation may belong to a dataset that does not exist.
+                let orphans: bool = sqlx::query_scalar(
+                    "SELECT EXISTS (SELECT 1 FROM observations o \
+                     WHERE NOT EXISTS (SELECT 1 FROM datasets d WHERE d.id = o.dataset_id))",
+                )
+                .fetch_one(p)
+                .await?;
+                Ok(!orphans)
             }
         }
     }
