@@ -3,7 +3,8 @@
 //! SYNTHETIC microdata over the real parishes of Herning (657) and Holstebro (661), imported over
 //! gRPC as a long-format dataset, then scored; every number that comes back must be a released
 //! cell: never 1..k−1 persons, the same cell equal in every scope, and equal to the true count
-//! where released.
+//! where released. A fresh server already scores the SYNTHETIC demo aggregates
+//! (`data/demo/segments.csv`, all 623 parishes); the imported dataset becomes the newest.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -93,6 +94,31 @@ fn long_format(counts: &SegmentCounts) -> String {
         ));
     }
     s
+}
+
+/// `[members, base]` per (parish, segment) of the bundled SYNTHETIC demo aggregates (the total
+/// rows of `data/demo/segments.csv`, the file a fresh server imports).
+fn demo_totals() -> BTreeMap<(String, String), [u64; 2]> {
+    let file = lighed::bundle::DEMO_FILES
+        .iter()
+        .find(|f| f.name == "data/demo/segments.csv")
+        .expect("segments.csv is a demo file");
+    let text = std::str::from_utf8(file.bytes).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("area_code;indicator;period;numerator;denominator;age_band;sex;segment")
+    );
+    lines
+        .map(|l| l.split(';').collect::<Vec<_>>())
+        .filter(|f| f[5].is_empty() && f[6].is_empty())
+        .map(|f| {
+            (
+                (f[0].to_string(), f[7].to_string()),
+                [f[3].parse().unwrap(), f[4].parse().unwrap()],
+            )
+        })
+        .collect()
 }
 
 /// Header, cells and totals of one ScoreSegments stream.
@@ -186,7 +212,8 @@ async fn check_segments(backend: Backend) {
     let mut client = SegmentServiceClient::new(channel.clone());
     let mut registry = RegistryServiceClient::new(channel);
 
-    // The shipped definitions, no aggregates yet.
+    // The shipped definitions and the SYNTHETIC demo aggregates (data/demo/segments.csv),
+    // imported on first start.
     let list = client
         .list_segments(pb::ListSegmentsRequest::default())
         .await
@@ -197,12 +224,54 @@ async fn check_segments(backend: Backend) {
     assert_eq!(d.segments.len(), 5);
     assert!(d.segments.iter().any(|s| s.id == "neet_16_24"));
     assert_eq!(d.flags.len(), FLAGS.len());
-    assert!(d.dataset_ids.is_empty());
-    let e = score(&mut client, pb::ScoreSegmentsRequest::default())
+    assert_eq!(d.dataset_ids.len(), 1, "the demo aggregates");
+    let demo_id = d.dataset_ids[0];
+
+    // ScoreSegments works out of the box: every parish × segment, released or marked, and the
+    // released persons and bases are the demo file's.
+    let all_parishes: BTreeSet<String> = server
+        .state
+        .store
+        .areas(Some(lighed_core::geo::Level::Parish))
         .await
-        .err()
-        .expect("no aggregates yet");
-    assert_eq!(e.code(), Code::FailedPrecondition, "{e:?}");
+        .unwrap()
+        .into_iter()
+        .map(|a| a.code)
+        .collect();
+    assert_eq!(all_parishes.len(), 623);
+    let demo = score(&mut client, pb::ScoreSegmentsRequest::default())
+        .await
+        .expect("the demo aggregates score on a fresh server");
+    assert_eq!(demo.header.dataset_id, demo_id);
+    assert_eq!(demo.header.period, "2025");
+    check_released(&demo);
+    assert_eq!(demo.cells.len(), 623 * 5);
+    assert_eq!(demo.totals.len(), 5);
+    let scored: BTreeSet<String> = demo.cells.iter().map(|c| c.area_code.clone()).collect();
+    assert_eq!(scored, all_parishes);
+    let truth = demo_totals();
+    let (mut released, mut hidden) = (0, 0);
+    for c in &demo.cells {
+        let t = truth
+            .get(&(c.area_code.clone(), c.segment.clone()))
+            .copied()
+            .unwrap_or([0, 0]);
+        let n = c.numbers.as_ref().unwrap();
+        match value(&n.persons) {
+            Some(v) => {
+                assert_eq!(v, t[0], "{} {}", c.area_code, c.segment);
+                released += 1;
+            }
+            None => hidden += 1,
+        }
+        if let Some(b) = value(&n.base) {
+            assert_eq!(b, t[1], "{} {}", c.area_code, c.segment);
+        }
+    }
+    assert!(
+        released > 1000 && hidden > 0,
+        "demo: released {released}, hidden {hidden}"
+    );
 
     // Aggregate SYNTHETIC persons in the parishes of Herning and Holstebro and import the
     // aggregates over gRPC (the rows never reach the server).
@@ -258,7 +327,8 @@ async fn check_segments(backend: Backend) {
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(list.definitions[0].dataset_ids, vec![dataset_id]);
+    // Newest first: the imported aggregates, then the demo's.
+    assert_eq!(list.definitions[0].dataset_ids, vec![dataset_id, demo_id]);
 
     // The whole table: every cell released or marked; released persons equal the true counts.
     let runs_before = server.state.store.run_count().await.unwrap();
@@ -497,6 +567,25 @@ async fn check_segments(backend: Backend) {
         assert_eq!(e.code(), code, "{field}: {e:?}");
         assert_eq!(violated_field(&e), field);
     }
+
+    // With every segment dataset retired (the demo's too), there is nothing to score.
+    for id in [dataset_id, demo_id] {
+        registry
+            .retire_dataset(pb::RetireDatasetRequest { id })
+            .await
+            .expect("retire");
+    }
+    let list = client
+        .list_segments(pb::ListSegmentsRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(list.definitions[0].dataset_ids.is_empty());
+    let e = score(&mut client, pb::ScoreSegmentsRequest::default())
+        .await
+        .err()
+        .expect("no active aggregates");
+    assert_eq!(e.code(), Code::FailedPrecondition, "{e:?}");
     server.stop().await;
 }
 

@@ -11,6 +11,8 @@
 //!   the housing areas as subsets of their host parish.
 //! - [`indicators`]: numerator/denominator counts per unit, summed to parishes and
 //!   municipalities; band × sex disease rows.
+//! - [`segments`]: citizen-segment aggregates (members / base per parish × focus group ×
+//!   age band × sex, 2025) drawn from the parish populations and indicators.
 //! - [`output`]: the file writers (CSV via the `csv` crate) and the README.
 //!
 //! Determinism: all randomness comes from ChaCha8 streams whose 32-byte seeds are
@@ -30,6 +32,7 @@ pub mod geography;
 pub mod indicators;
 pub mod output;
 pub mod population;
+pub mod segments;
 pub mod spec;
 
 pub use geography::Geography;
@@ -45,11 +48,12 @@ pub const N_YEARS: usize = 5;
 pub const SURVEY_YEAR_INDICES: [usize; 2] = [0, 4];
 
 /// Names of the files the generator writes, in the order [`generate`] returns them.
-pub const FILES: [&str; 4] = [
+pub const FILES: [&str; 5] = [
     output::README_FILE,
     output::HOUSING_AREAS_FILE,
     output::FOLK1A_FILE,
     output::INDICATORS_FILE,
+    output::SEGMENTS_FILE,
 ];
 
 /// Errors of the demo generator.
@@ -138,5 +142,6 @@ pub fn generate(geography_dir: &Path, seed: u64) -> Result<Vec<(String, Vec<u8>)
 pub fn generate_from(geo: &Geography, seed: u64) -> Result<Vec<(String, Vec<u8>)>, DemoError> {
     let pop = population::build(geo, seed)?;
     let ind = indicators::build(geo, &pop, seed)?;
-    output::render(geo, &pop, &ind, seed)
+    let seg = segments::build(geo, &pop, &ind, seed)?;
+    output::render(geo, &pop, &ind, &seg, seed)
 }

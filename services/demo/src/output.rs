@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 use crate::geography::Geography;
 use crate::indicators::{Cell, Indicators, RATES, ids, rate_index};
 use crate::population::{Population, sum_ages};
+use crate::segments::{self, SEGMENT_IDS, Segments};
 use crate::spec::ESP_BANDS;
 use crate::{DemoError, N_YEARS, YEARS};
 
@@ -20,6 +21,8 @@ pub const HOUSING_AREAS_FILE: &str = "housing_areas.csv";
 pub const FOLK1A_FILE: &str = "folk1a_population.csv";
 /// Long-format indicator file name.
 pub const INDICATORS_FILE: &str = "indicators.csv";
+/// Long-format citizen-segment aggregates file name.
+pub const SEGMENTS_FILE: &str = "segments.csv";
 
 /// Header of `indicators.csv`.
 pub const INDICATORS_HEADER: [&str; 8] = [
@@ -275,6 +278,47 @@ fn indicators_csv(
     finish(f, w)
 }
 
+/// `segments.csv`: per parish (sorted by code) and segment (definitions order) one total row
+/// (empty age band and sex) and one row per age-band × sex cell with a non-empty base, in the
+/// order of `lighed_segments::SegmentCounts::to_observations_for_storage`; an area × segment
+/// with an empty base has no rows.
+fn segments_csv(geo: &Geography, seg: &Segments) -> Result<Vec<u8>, DemoError> {
+    let f = SEGMENTS_FILE;
+    let mut w = writer(b';');
+    w.write_record(INDICATORS_HEADER).map_err(csv_err(f))?;
+    let mut order: Vec<usize> = (0..geo.parishes.len()).collect();
+    order.sort_by(|&a, &b| geo.parishes[a].code.cmp(&geo.parishes[b].code));
+    for pi in order {
+        let code = geo.parishes[pi].code.as_str();
+        for (s, id) in SEGMENT_IDS.iter().enumerate() {
+            let [m, b] = seg.total(pi, s);
+            if b == 0 {
+                continue;
+            }
+            let mut row = |m: u64, b: u64, band: &str, sex: &str| {
+                w.write_record([
+                    code,
+                    segments::SEGMENT_INDICATOR,
+                    segments::PERIOD,
+                    &m.to_string(),
+                    &b.to_string(),
+                    band,
+                    sex,
+                    id,
+                ])
+                .map_err(csv_err(f))
+            };
+            row(m, b, "", "")?;
+            for (c, &[m, b]) in seg.parish[pi][s].iter().enumerate() {
+                if b > 0 {
+                    row(m, b, ESP_BANDS[c / 2], ["1", "2"][c % 2])?;
+                }
+            }
+        }
+    }
+    finish(f, w)
+}
+
 /// Share in parts per million, `num·10⁶/den` rounded down; 0 when `den` = 0.
 fn ppm(num: u64, den: u64) -> u64 {
     if den == 0 {
@@ -388,22 +432,25 @@ pub fn render(
     geo: &Geography,
     pop: &Population,
     ind: &Indicators,
+    seg: &Segments,
     seed: u64,
 ) -> Result<Vec<(String, Vec<u8>)>, DemoError> {
     let housing = housing_csv(geo, pop, seed)?;
     let folk1a = folk1a_csv(geo, pop)?;
     let indicators = indicators_csv(geo, pop, ind)?;
+    let segments = segments_csv(geo, seg)?;
     let data = [
         (HOUSING_AREAS_FILE, housing),
         (FOLK1A_FILE, folk1a),
         (INDICATORS_FILE, indicators),
+        (SEGMENTS_FILE, segments),
     ]
     .map(|(name, bytes)| {
         // Data rows = lines minus the header (no field contains a line break).
         let rows = count_lines(&bytes).saturating_sub(1);
         (name, bytes, rows)
     });
-    let readme = readme(geo, pop, ind, seed, &data);
+    let readme = readme(geo, pop, ind, seg, seed, &data);
     let mut out = vec![(README_FILE.to_string(), readme.into_bytes())];
     for (name, bytes, _) in data {
         out.push((name.to_string(), bytes));
@@ -415,12 +462,65 @@ fn count_lines(bytes: &[u8]) -> usize {
     bytes.iter().filter(|&&b| b == b'\n').count()
 }
 
+/// The README section on `segments.csv`: the model and the regional totals per segment.
+fn segments_section(seg: &Segments) -> String {
+    let mut s = String::new();
+    s.push_str("## Citizen segments (`segments.csv`) — SYNTHETIC\n\n");
+    s.push_str(
+        "**SYNTHETIC: these are not counts of real people, and no microdata lies behind them.** \
+They exist so that `SegmentService.ScoreSegments` has something to score on a fresh server. \
+The bases are exact counts of the synthetic 2025 parish populations above (single years of age \
+× sex; a person aged 16 is in band `15-19`; a segment's base in a cell = the persons of the cell \
+inside the segment's base age range). The base of `vulnerable_social_housing` is the 2025 \
+residents aged 18–64 of the synthetic housing areas, counted in their host parish (the demo's \
+social-housing population). Members are `Binomial(persons, p)` draws per single year of age × \
+sex, summed into the cells, so members ≤ base. `p` = a plausible Danish level `p₀(age, sex)` \
+(assumed, not taken from a published table) shifted on the logit scale by how far the parish's \
+own 2025 indicator in `indicators.csv` lies from the region (parish values shrunk towards the \
+region first, so tiny parishes do not get extreme probabilities). Those indicators carry the \
+generator's latent deprivation, so prevalences rise with it:\n\n\
+- `neet_16_24`: `p₀` 3 % (16–17), 6 % (18–19), 9.5 % (20–24), odds ×1.15 men, ×0.9 women; \
+shifted by `outside_labour_edu_18_64`.\n\
+- `alone_65_chronic`: P(living alone) × P(COPD, diabetes or heart failure), taken as \
+independent. Living alone: 22–45 % of men and 30–78 % of women by band (rising with age), \
+shifted by `living_alone_65plus`; COPD and diabetes: the generator's age-specific rates times \
+the parish's observed/expected ratio of `copd_prevalence` and `type2_diabetes_prevalence`; heart \
+failure 1.5–10 % by band (×1.4 men).\n\
+- `prespor_frequent_nonacute`: `p₀` 0.4–1.2 % by age (highest 80+), odds ×1.1 men; shifted by \
+1.5 × the log rate ratio of `prehospital_nonacute_contacts` (frequent use is more concentrated \
+than contacts).\n\
+- `low_health_literacy`: `p₀` 8–13 % by age (highest 75+ and 18–24), odds ×1.1 men; shifted by \
+the survey's `low_health_literacy`. Drawn for every resident as if the flag were known for all; \
+in real data only survey respondents carry it, so real member counts are far smaller.\n\
+- `vulnerable_social_housing`: per housing area, P(outside labour market and education), from \
+the area's own `outside_labour_edu_18_64` with an age shift (lower at 18–29, higher at 50–64), \
+× P(basic or no education | outside) = logistic(logit of the area's `basic_education_30_59` + \
+1).\n\n\
+Formulas: rustdoc of `services/demo/src/segments.rs`. Regional totals of the file:\n\n",
+    );
+    s.push_str("| segment | members | base | prevalence | parishes with rows |\n| --- | --- | --- | --- | --- |\n");
+    for (i, id) in SEGMENT_IDS.iter().enumerate() {
+        let [m, b] = seg.region_total(i);
+        let parishes = (0..seg.parish.len())
+            .filter(|&pi| seg.total(pi, i)[1] > 0)
+            .count();
+        let _ = writeln!(
+            s,
+            "| `{id}` | {m} | {b} | {} % | {parishes} |",
+            pct(ppm(m, b))
+        );
+    }
+    s.push('\n');
+    s
+}
+
 fn readme(
     geo: &Geography,
     pop: &Population,
     ind: &Indicators,
+    seg: &Segments,
     seed: u64,
-    data: &[(&str, Vec<u8>, usize); 3],
+    data: &[(&str, Vec<u8>, usize); 4],
 ) -> String {
     let mut s = String::new();
     s.push_str("SYNTHETIC DEMO DATA — not real statistics\n\n");
@@ -468,7 +568,21 @@ Municipality counts are exact sums of their parishes' counts; a housing area's r
 subset of its host parish's, and the parish counts include them. The municipality `population` \
 of period `Y` equals FOLK1A IALT/TOT of `YK1`. Periods 2021–2025 for register indicators, 2021 \
 and 2025 for survey indicators. Rows sorted by area_code, indicator (byte order), period, \
-age_band (empty first, then ESP2013 order), sex (empty, `1`, `2`).\n\n",
+age_band (empty first, then ESP2013 order), sex (empty, `1`, `2`).\n",
+    );
+    s.push_str(
+        "- `segments.csv` (`;`, the same header as `indicators.csv`): **SYNTHETIC** \
+citizen-segment aggregates for the five focus groups of `models/segments/rm-focus-groups.toml` \
+(see *Citizen segments* below): indicator `segment_persons`, period `2025`, numerator = persons \
+in the segment, denominator = persons in its base population, `segment` = the segment id. Areas: \
+the 623 parishes. Per parish × segment one total row (empty age_band and sex; it equals the sum \
+of its cells) and one row per ESP2013 band × sex cell with a non-empty base; an absent cell \
+means 0 persons, and a parish × segment with an empty base has no rows (only parishes hosting a \
+housing area have `vulnerable_social_housing`). Whole numbers, members ≤ base. Rows sorted by \
+area_code, segment (definitions order), then cell (total first, bands in ESP2013 order, `1` \
+before `2` within a band), exactly as `lighed_segments::SegmentCounts::to_observations_for_storage` \
+writes them. `lighed serve` imports it on first start, so `ScoreSegments` works out of the \
+box.\n\n",
     );
     s.push_str("## Indicators\n\n| id | numerator / denominator | areas |\n| --- | --- | --- |\n");
     for (id, text, areas) in [
@@ -578,6 +692,7 @@ of the housing areas it hosts and the rest; each such unit has a latent deprivat
 health indicators through logistic (proportions) or log-linear (event rates) links, with \
 Binomial/Poisson noise, a small yearly drift and per-indicator offsets.\n\n",
     );
+    s.push_str(&segments_section(seg));
     s.push_str("## Totals\n\n");
     let region_pop: Vec<u64> = (0..N_YEARS)
         .map(|yi| {

@@ -31,6 +31,10 @@ pub const DEMO_FILES: &[DemoFile] = &[
         name: "data/demo/indicators.csv",
         bytes: include_bytes!("../../../data/demo/indicators.csv"),
     },
+    DemoFile {
+        name: "data/demo/segments.csv",
+        bytes: include_bytes!("../../../data/demo/segments.csv"),
+    },
 ];
 
 /// The shipped citizen-segment definitions (`models/segments/*.toml`): `(file name, text)`.

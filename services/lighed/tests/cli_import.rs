@@ -7,6 +7,9 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+/// Datasets a fresh data directory holds: the SYNTHETIC demo extracts imported on first start.
+const DEMO: usize = lighed::bundle::DEMO_FILES.len();
+
 fn lighed(data_dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_lighed"))
         .arg("--data-dir")
@@ -43,7 +46,7 @@ async fn store_facts(data_dir: &Path) -> (i64, String, bool) {
 async fn import_good_and_bad_files() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    assert_eq!(datasets(&data).len(), 2, "the demo extracts");
+    assert_eq!(datasets(&data).len(), DEMO, "the demo extracts");
     let (_, digest, ok) = store_facts(&data).await;
     assert!(ok);
 
@@ -94,7 +97,7 @@ async fn import_good_and_bad_files() {
     let again: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(again[0]["id"].as_i64(), Some(id));
     assert!(String::from_utf8_lossy(&o.stderr).contains("imported before"));
-    assert_eq!(datasets(&data).len(), 3);
+    assert_eq!(datasets(&data).len(), DEMO + 1);
 
     // Retire it.
     let o = lighed(
@@ -114,7 +117,7 @@ async fn import_good_and_bad_files() {
 async fn sigkill_during_a_large_import_leaves_no_partial_dataset() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    assert_eq!(datasets(&data).len(), 2);
+    assert_eq!(datasets(&data).len(), DEMO);
     let (observations, digest, _) = store_facts(&data).await;
 
     // ~1.2 million valid rows: 600 parishes × 2,000 segments.
@@ -175,7 +178,7 @@ async fn sigkill_during_a_large_import_leaves_no_partial_dataset() {
 
     // After restart: the same datasets, the same rows, a sound database.
     let after = datasets(&data);
-    assert_eq!(after.len(), 2, "{after:?}");
+    assert_eq!(after.len(), DEMO, "{after:?}");
     assert!(after.iter().all(|d| d["status"] == "active"));
     let (obs_after, digest_after, ok) = store_facts(&data).await;
     assert!(ok, "integrity check failed");
