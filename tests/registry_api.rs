@@ -79,7 +79,11 @@ async fn check_registry(backend: Backend) {
         .unwrap()
         .into_inner()
         .datasets;
-    assert_eq!(seeded.len(), 2, "the two demo extracts");
+    assert_eq!(
+        seeded.len(),
+        lighed::bundle::DEMO_FILES.len(),
+        "the demo extracts"
+    );
     let version_before = scoring
         .rank_areas(pb::RankAreasRequest {
             level: "municipality".into(),
