@@ -28,6 +28,7 @@ pub mod counts;
 pub mod definition;
 pub mod error;
 pub mod microdata;
+mod records;
 pub mod release;
 pub mod score;
 

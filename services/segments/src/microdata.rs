@@ -46,6 +46,7 @@ use std::time::{Duration, Instant};
 use crate::counts::{CELLS, SegmentCounts, band_of_age};
 use crate::definition::{Definitions, EDUCATION_NAMES, MAX_AGE, ORIGIN_NAMES};
 use crate::error::{MicrodataError, MicrodataErrorKind};
+use crate::records::{Record, RecordReader};
 
 /// The fixed (non-flag) columns of the microdata format.
 pub const CORE_COLUMNS: [&str; 5] = ["area_code", "age", "sex", "education", "origin"];
@@ -379,11 +380,14 @@ impl<'p> Worker<'p> {
     }
 
     fn area_index(&mut self, v: &[u8]) -> Result<u32, MicrodataErrorKind> {
+        // Bytes in the low bytes (little-endian order), the length in the top byte; built in a
+        // register (a byte buffer read back as a u64 stalls store forwarding).
         let packed = (v.len() <= 7).then(|| {
-            let mut buf = [0u8; 8];
-            buf[..v.len()].copy_from_slice(v);
-            buf[7] = v.len() as u8;
-            u64::from_le_bytes(buf)
+            v.iter()
+                .enumerate()
+                .fold((v.len() as u64) << 56, |p, (i, &b)| {
+                    p | (b as u64) << (8 * i)
+                })
         });
         if let Some(p) = packed {
             if p == self.last.0 {
@@ -430,7 +434,7 @@ impl<'p> Worker<'p> {
     }
 
     /// Parses one record into the batch.
-    fn parse(&mut self, rec: &csv::ByteRecord) -> Result<(), MicrodataErrorKind> {
+    fn parse(&mut self, rec: &Record<'_>) -> Result<(), MicrodataErrorKind> {
         let plan = self.plan;
         if rec.len() != plan.fields {
             return Err(MicrodataErrorKind::FieldCount {
@@ -438,8 +442,8 @@ impl<'p> Worker<'p> {
                 expected: plan.fields,
             });
         }
-        let area = self.area_index(&rec[plan.area])?;
-        let age_raw = &rec[plan.age];
+        let area = self.area_index(rec.field(plan.area))?;
+        let age_raw = rec.field(plan.age);
         let age = match age_raw {
             [] => None,
             d if d.len() <= 3 && d.iter().all(u8::is_ascii_digit) => Some(
@@ -452,7 +456,7 @@ impl<'p> Worker<'p> {
         .ok_or_else(|| MicrodataErrorKind::ImpossibleAge {
             value: String::from_utf8_lossy(age_raw).chars().take(16).collect(),
         })?;
-        let sex = match &rec[plan.sex] {
+        let sex = match rec.field(plan.sex) {
             b"1" => 0,
             b"2" => 1,
             v => {
@@ -464,16 +468,16 @@ impl<'p> Worker<'p> {
             }
         };
         let edu = match plan.education {
-            Some(c) => code_of(&rec[c], c, plan, EDUCATION_NAMES.len() - 1)?,
+            Some(c) => code_of(rec.field(c), c, plan, EDUCATION_NAMES.len() - 1)?,
             None => 3,
         };
         let origin = match plan.origin {
-            Some(c) => code_of(&rec[c], c, plan, ORIGIN_NAMES.len() - 1)?,
+            Some(c) => code_of(rec.field(c), c, plan, ORIGIN_NAMES.len() - 1)?,
             None => 3,
         };
         let mut pattern = 0u16;
         for &(col, bit) in &plan.flags {
-            match &rec[col] {
+            match rec.field(col) {
                 b"0" => {}
                 b"1" => pattern |= 1 << bit,
                 v => {
@@ -522,6 +526,8 @@ impl<'p> Worker<'p> {
 
     /// Reads every record of `input` (no header), stopping at the first error or when a worker
     /// whose range starts before `start` has failed (`failed` holds the smallest failing start).
+    /// Records come from [`RecordReader`]: large blocks, no per-record allocation, no UTF-8
+    /// validation (fields are decoded from bytes).
     fn run<R: Read>(
         &mut self,
         input: R,
@@ -529,45 +535,41 @@ impl<'p> Worker<'p> {
         start: u64,
         failed: &AtomicU64,
     ) -> Result<(), RowError> {
-        let mut rdr = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .delimiter(self.plan.delimiter)
-            .flexible(true)
-            .buffer_capacity(1 << 18)
-            .from_reader(input);
-        let mut rec = csv::ByteRecord::new();
+        let mut rdr = RecordReader::new(input, self.plan.delimiter);
         let mut reported = 0u64;
         loop {
             let t0 = Instant::now();
             let mut done = false;
             while self.batch_area.len() < BATCH_ROWS {
-                match rdr.read_byte_record(&mut rec) {
-                    Ok(true) => {}
-                    Ok(false) => {
+                let rec = match rdr.next_record() {
+                    Ok(Some(rec)) => rec,
+                    Ok(None) => {
                         done = true;
                         break;
                     }
                     Err(e) => {
-                        let pos = e.position().unwrap_or(rdr.position()).clone();
                         return Err(RowError {
-                            offset: pos.byte(),
-                            line: pos.line(),
-                            kind: MicrodataErrorKind::Csv {
+                            offset: rdr.consumed(),
+                            line: 0,
+                            kind: MicrodataErrorKind::Io {
                                 message: e.to_string(),
                             },
                         });
                     }
-                }
+                };
                 if let Err(kind) = self.parse(&rec) {
-                    let (offset, line) = rec.position().map_or((0, 0), |p| (p.byte(), p.line()));
-                    return Err(RowError { offset, line, kind });
+                    return Err(RowError {
+                        offset: rec.offset,
+                        line: rec.line,
+                        kind,
+                    });
                 }
             }
             let t1 = Instant::now();
             self.count();
             self.parse_time += t1 - t0;
             self.count_time += t1.elapsed();
-            let pos = rdr.position().byte();
+            let pos = rdr.consumed();
             if let Some(p) = progress {
                 p(pos - reported);
             }
@@ -750,14 +752,7 @@ pub fn aggregate_file(
                             line: 0,
                             kind: io(e),
                         })
-                        .and_then(|f| {
-                            w.run(
-                                BufReader::with_capacity(1 << 16, f).take(end - start),
-                                progress,
-                                start,
-                                failed,
-                            )
-                        });
+                        .and_then(|f| w.run(f.take(end - start), progress, start, failed));
                     if res.is_err() {
                         failed.fetch_min(start, Ordering::Relaxed);
                     }
