@@ -19,7 +19,7 @@ use std::io::Read;
 use csv_core::ReadRecordResult;
 
 /// Bytes per block.
-pub(crate) const BLOCK: usize = 1 << 20;
+pub(crate) const BLOCK: usize = 1 << 18;
 
 /// One record: its fields, where it starts (byte offset in the input) and its 1-based line.
 pub(crate) struct Record<'a> {
