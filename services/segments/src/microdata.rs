@@ -156,9 +156,9 @@ enum Role {
 }
 
 /// The compiled definitions and the file's column layout.
-struct Plan {
+pub(crate) struct Plan {
     delimiter: u8,
-    fields: usize,
+    pub(crate) fields: usize,
     area: usize,
     age: usize,
     sex: usize,
@@ -182,15 +182,26 @@ impl Plan {
         delimiter: u8,
         defs: &Definitions,
     ) -> Result<Plan, MicrodataErrorKind> {
-        let mut roles: Vec<Option<Role>> = Vec::new();
-        let mut names = Vec::new();
-        for (i, raw) in header.iter().enumerate() {
+        let names = header.iter().enumerate().map(|(i, raw)| {
             let raw = if i == 0 {
                 raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw)
             } else {
                 raw
             };
-            let name = String::from_utf8_lossy(raw).trim().to_string();
+            String::from_utf8_lossy(raw).trim().to_string()
+        });
+        Plan::from_names(names, delimiter, defs)
+    }
+
+    /// The plan for columns with these names, in file order (CSV header or Parquet schema).
+    pub(crate) fn from_names(
+        header: impl IntoIterator<Item = String>,
+        delimiter: u8,
+        defs: &Definitions,
+    ) -> Result<Plan, MicrodataErrorKind> {
+        let mut roles: Vec<Option<Role>> = Vec::new();
+        let mut names = Vec::new();
+        for name in header {
             if is_cpr_like_header(&name) {
                 return Err(MicrodataErrorKind::CprColumn { column: name });
             }
@@ -323,7 +334,7 @@ struct RowError {
 }
 
 /// One worker's state: its area codes, its counts and its batch buffers.
-struct Worker<'p> {
+pub(crate) struct Worker<'p> {
     plan: &'p Plan,
     /// Codes of up to 7 bytes packed into a `u64` (bytes + length), the common case.
     short: HashMap<u64, u32, foldhash::fast::FixedState>,
@@ -333,12 +344,12 @@ struct Worker<'p> {
     /// The last short code seen and its index (rows sorted by area hit this every time).
     last: (u64, u32),
     counts: Vec<u32>,
-    batch_area: Vec<u32>,
+    pub(crate) batch_area: Vec<u32>,
     batch_demo: Vec<u16>,
     batch_flags: Vec<u16>,
-    rows: u64,
-    parse_time: Duration,
-    count_time: Duration,
+    pub(crate) rows: u64,
+    pub(crate) parse_time: Duration,
+    pub(crate) count_time: Duration,
 }
 
 fn code_of(v: &[u8], column: usize, plan: &Plan, n: usize) -> Result<usize, MicrodataErrorKind> {
@@ -358,7 +369,7 @@ fn code_of(v: &[u8], column: usize, plan: &Plan, n: usize) -> Result<usize, Micr
 }
 
 impl<'p> Worker<'p> {
-    fn new(plan: &'p Plan) -> Worker<'p> {
+    pub(crate) fn new(plan: &'p Plan) -> Worker<'p> {
         Worker {
             plan,
             short: HashMap::with_hasher(foldhash::fast::FixedState::default()),
@@ -434,7 +445,7 @@ impl<'p> Worker<'p> {
     }
 
     /// Parses one record into the batch.
-    fn parse(&mut self, rec: &Record<'_>) -> Result<(), MicrodataErrorKind> {
+    pub(crate) fn parse(&mut self, rec: &Record<'_>) -> Result<(), MicrodataErrorKind> {
         let plan = self.plan;
         if rec.len() != plan.fields {
             return Err(MicrodataErrorKind::FieldCount {
@@ -496,7 +507,7 @@ impl<'p> Worker<'p> {
     }
 
     /// Counts the batch and empties it.
-    fn count(&mut self) {
+    pub(crate) fn count(&mut self) {
         let plan = self.plan;
         let stride = self.stride();
         let per_cell = 2 * plan.nseg;
@@ -632,7 +643,7 @@ fn read_header<R: BufRead>(
 }
 
 /// Adds the workers' counts into one [`SegmentCounts`] with sorted area codes.
-fn merge(workers: Vec<Worker<'_>>, defs: &Definitions) -> SegmentCounts {
+pub(crate) fn merge(workers: Vec<Worker<'_>>, defs: &Definitions) -> SegmentCounts {
     let nseg = defs.segments.len();
     let mut all: Vec<&[u8]> = workers
         .iter()
@@ -668,20 +679,27 @@ fn merge(workers: Vec<Worker<'_>>, defs: &Definitions) -> SegmentCounts {
     )
 }
 
-/// Aggregates a microdata CSV file in one pass (see the [module docs](self)).
+/// Aggregates a microdata file in one pass (see the [module docs](self)): CSV, or Parquet when
+/// the file starts with the magic bytes `PAR1` (or, unreadable, is named `*.parquet`; see
+/// [`crate::parquet_input`]: same columns, same validation, one row group at a time per worker).
 ///
-/// `threads` workers each read one byte range of the file (split at line ends); the counts do
-/// not depend on the number of threads. On any error, nothing but the error is returned, with
-/// the 1-based line of the first offending row in file order.
+/// `threads` workers each read one byte range of the file (split at line ends; for Parquet, a
+/// range of row groups); the counts do not depend on the number of threads. On any error,
+/// nothing but the error is returned, with the 1-based line (Parquet: data row) of the first
+/// offending row in file order.
 pub fn aggregate_file(
     path: &Path,
     defs: &Definitions,
     options: &AggregateOptions<'_>,
 ) -> Result<(SegmentCounts, AggregateSummary), MicrodataError> {
+    if crate::parquet_input::is_parquet(path) {
+        return crate::parquet_input::aggregate_parquet(path, defs, options);
+    }
     let source_name = path.display().to_string();
     let fail = |line: u64, kind: MicrodataErrorKind| MicrodataError {
         source_name: source_name.clone(),
         line,
+        counts_rows: false,
         kind,
     };
     let io = |e: std::io::Error| MicrodataErrorKind::Io {
@@ -821,6 +839,7 @@ pub fn aggregate_reader<R: Read>(
     let fail = |line: u64, kind: MicrodataErrorKind| MicrodataError {
         source_name: source_name.to_string(),
         line,
+        counts_rows: false,
         kind,
     };
     let mut input = BufReader::new(input);

@@ -36,7 +36,18 @@ pub(crate) struct Record<'a> {
     pub line: u64,
 }
 
-impl Record<'_> {
+impl<'a> Record<'a> {
+    /// A record of contiguous fields `data[ends[i−1]..ends[i]]` (rows of other formats).
+    pub fn from_fields(data: &'a [u8], ends: &'a [usize], offset: u64, line: u64) -> Record<'a> {
+        Record {
+            data,
+            ends,
+            gap: 0,
+            offset,
+            line,
+        }
+    }
+
     /// Number of fields.
     pub fn len(&self) -> usize {
         self.ends.len()
