@@ -338,6 +338,9 @@ pub(crate) struct Worker<'p> {
     plan: &'p Plan,
     /// Codes of up to 7 bytes packed into a `u64` (bytes + length), the common case.
     short: HashMap<u64, u32, foldhash::fast::FixedState>,
+    /// Indexes of codes of 1–4 ASCII digits by [`numeric_slot`] (`u32::MAX` = not seen);
+    /// allocated at the first such code (44 KiB).
+    numeric: Vec<u32>,
     /// Longer codes.
     long: HashMap<Vec<u8>, u32, foldhash::fast::FixedState>,
     code_list: Vec<Vec<u8>>,
@@ -350,6 +353,26 @@ pub(crate) struct Worker<'p> {
     pub(crate) rows: u64,
     pub(crate) parse_time: Duration,
     pub(crate) count_time: Duration,
+}
+
+/// Slots of [`numeric_slot`]: 10 + 100 + 1,000 + 10,000 codes of 1–4 digits.
+const NUMERIC_SLOTS: usize = 11_110;
+
+/// A distinct slot for each code of 1–4 ASCII digits (`"07"` and `"7"` differ), else `None`.
+fn numeric_slot(v: &[u8]) -> Option<usize> {
+    const BASE: [usize; 5] = [0, 0, 10, 110, 1_110];
+    if v.is_empty() || v.len() > 4 {
+        return None;
+    }
+    let mut n = 0usize;
+    for &b in v {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        n = n * 10 + d as usize;
+    }
+    Some(BASE[v.len()] + n)
 }
 
 fn code_of(v: &[u8], column: usize, plan: &Plan, n: usize) -> Result<usize, MicrodataErrorKind> {
@@ -373,6 +396,7 @@ impl<'p> Worker<'p> {
         Worker {
             plan,
             short: HashMap::with_hasher(foldhash::fast::FixedState::default()),
+            numeric: Vec::new(),
             long: HashMap::with_hasher(foldhash::fast::FixedState::default()),
             code_list: Vec::new(),
             last: (u64::MAX, 0),
@@ -391,6 +415,13 @@ impl<'p> Worker<'p> {
     }
 
     fn area_index(&mut self, v: &[u8]) -> Result<u32, MicrodataErrorKind> {
+        // Codes of 1–4 digits (municipalities, parishes, postal codes): a direct table.
+        let slot = numeric_slot(v);
+        if let Some(&i) = slot.and_then(|s| self.numeric.get(s))
+            && i != u32::MAX
+        {
+            return Ok(i);
+        }
         // Bytes in the low bytes (little-endian order), the length in the top byte; built in a
         // register (a byte buffer read back as a u64 stalls store forwarding).
         let packed = (v.len() <= 7).then(|| {
@@ -438,6 +469,12 @@ impl<'p> Worker<'p> {
             None => {
                 self.long.insert(v.to_vec(), i);
             }
+        }
+        if let Some(s) = slot {
+            if self.numeric.is_empty() {
+                self.numeric = vec![u32::MAX; NUMERIC_SLOTS];
+            }
+            self.numeric[s] = i;
         }
         self.code_list.push(v.to_vec());
         self.counts.resize(self.counts.len() + self.stride(), 0);
@@ -882,5 +919,54 @@ impl<R: Read> Read for CountingReader<R> {
         let n = self.inner.read(buf)?;
         self.bytes += n as u64;
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numeric_slots_are_distinct_for_every_code_of_one_to_four_digits() {
+        let mut seen = vec![false; NUMERIC_SLOTS];
+        for len in 1..=4u32 {
+            for n in 0..10usize.pow(len) {
+                let code = format!("{n:0width$}", width = len as usize);
+                let s = numeric_slot(code.as_bytes()).unwrap();
+                assert!(!seen[s], "{code} shares slot {s}");
+                seen[s] = true;
+            }
+        }
+        assert!(seen.iter().all(|&x| x), "every slot used once");
+        for other in ["", "12345", "7a", "-1", " 7", "7-B"] {
+            assert_eq!(numeric_slot(other.as_bytes()), None, "{other:?}");
+        }
+    }
+
+    #[test]
+    fn codes_that_differ_only_by_leading_zeros_are_different_areas() {
+        let defs = Definitions::from_toml(
+            "t.toml",
+            r#"
+[definitions]
+name = "t"
+version = "1"
+description = "t"
+
+[[segments]]
+id = "adults"
+label = "adults"
+description = "t"
+base_label = "everyone"
+base = { age = [0, 125] }
+conditions = { age = [18, 125] }
+"#,
+        )
+        .unwrap();
+        let text = "area_code,age,sex\n7,30,1\n07,30,1\n007,10,2\n7,40,2\n0007,50,1\n70001,1,1\n";
+        let (counts, _) = aggregate_reader("t.csv", text.as_bytes(), &defs).unwrap();
+        assert_eq!(counts.areas(), ["0007", "007", "07", "7", "70001"]);
+        let totals: Vec<[u64; 2]> = (0..5).map(|a| counts.total(a, 0)).collect();
+        assert_eq!(totals, [[1, 1], [0, 1], [1, 1], [2, 2], [0, 1]]);
     }
 }
