@@ -46,7 +46,7 @@ use std::time::{Duration, Instant};
 use crate::counts::{CELLS, SegmentCounts, band_of_age};
 use crate::definition::{Definitions, EDUCATION_NAMES, MAX_AGE, ORIGIN_NAMES};
 use crate::error::{MicrodataError, MicrodataErrorKind};
-use crate::records::{Record, RecordReader};
+use crate::records::{Fields, RecordReader};
 
 /// The fixed (non-flag) columns of the microdata format.
 pub const CORE_COLUMNS: [&str; 5] = ["area_code", "age", "sex", "education", "origin"];
@@ -482,7 +482,7 @@ impl<'p> Worker<'p> {
     }
 
     /// Parses one record into the batch.
-    pub(crate) fn parse(&mut self, rec: &Record<'_>) -> Result<(), MicrodataErrorKind> {
+    pub(crate) fn parse(&mut self, rec: &impl Fields) -> Result<(), MicrodataErrorKind> {
         let plan = self.plan;
         if rec.len() != plan.fields {
             return Err(MicrodataErrorKind::FieldCount {

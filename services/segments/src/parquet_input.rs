@@ -10,7 +10,7 @@
 //! BYTE_ARRAY (strings); nested or repeated columns are rejected.
 //!
 //! Memory: each worker holds one row group's column readers (which read pages on demand) and
-//! one batch of at most [`BATCH_ROWS`] rows as text; row groups are split among the workers in
+//! one batch of at most [`PARQUET_BATCH_ROWS`] rows as text; row groups are split among the workers in
 //! contiguous ranges, and the first error in file order wins, as for CSV.
 
 use std::fs::File;
@@ -34,7 +34,11 @@ use crate::error::{MicrodataError, MicrodataErrorKind};
 use crate::microdata::{
     AggregateOptions, AggregateSummary, BATCH_ROWS, MAX_ROWS, Plan, Worker, merge,
 };
-use crate::records::Record;
+use crate::records::Fields;
+
+/// Rows decoded per batch: the batch's text columns stay in the cache while its rows are
+/// parsed (at most [`BATCH_ROWS`], the worker's batch).
+pub const PARQUET_BATCH_ROWS: usize = if BATCH_ROWS < 4096 { BATCH_ROWS } else { 4096 };
 
 /// The magic bytes at the start (and end) of every Parquet file.
 pub const PARQUET_MAGIC: &[u8; 4] = b"PAR1";
@@ -72,6 +76,11 @@ impl TextColumn {
     }
 
     fn push_int(&mut self, v: i64) {
+        if (0..10).contains(&v) {
+            self.bytes.push(b'0' + v as u8);
+            self.ends.push(self.bytes.len());
+            return;
+        }
         let mut digits = [0u8; 20];
         let mut n = v.unsigned_abs();
         let mut at = digits.len();
@@ -101,6 +110,22 @@ impl TextColumn {
     fn push_bytes(&mut self, v: &[u8]) {
         self.bytes.extend_from_slice(v);
         self.ends.push(self.bytes.len());
+    }
+}
+
+/// Row `r` of a batch of text columns.
+struct Row<'a> {
+    columns: &'a [TextColumn],
+    r: usize,
+}
+
+impl Fields for Row<'_> {
+    fn len(&self) -> usize {
+        self.columns.len()
+    }
+
+    fn field(&self, i: usize) -> &[u8] {
+        self.columns[i].field(self.r)
     }
 }
 
@@ -332,7 +357,6 @@ fn run_groups(
     let ncol = max_defs.len();
     let mut buf = Buffers::default();
     let mut text: Vec<TextColumn> = (0..ncol).map(|_| TextColumn::default()).collect();
-    let (mut row_bytes, mut row_ends) = (Vec::new(), Vec::with_capacity(ncol));
     for &(g, first_row) in groups {
         if failed.load(Ordering::Relaxed) < start_row {
             return Ok(());
@@ -351,7 +375,7 @@ fn run_groups(
         let mut done = 0u64;
         while done < rows {
             let t0 = Instant::now();
-            let want = (rows - done).min(BATCH_ROWS as u64) as usize;
+            let want = (rows - done).min(PARQUET_BATCH_ROWS as u64) as usize;
             let batch_row = first_row + done;
             for c in 0..ncol {
                 let got = decode(&mut columns[c], want, max_defs[c], &mut buf, &mut text[c])
@@ -372,15 +396,11 @@ fn run_groups(
                 }
             }
             for r in 0..want {
-                row_bytes.clear();
-                row_ends.clear();
-                for t in &text {
-                    row_bytes.extend_from_slice(t.field(r));
-                    row_ends.push(row_bytes.len());
-                }
-                let row = batch_row + r as u64;
-                let rec = Record::from_fields(&row_bytes, &row_ends, row, row + 1);
-                w.parse(&rec).map_err(|kind| RowFailure { row, kind })?;
+                w.parse(&Row { columns: &text, r })
+                    .map_err(|kind| RowFailure {
+                        row: batch_row + r as u64,
+                        kind,
+                    })?;
             }
             let t1 = Instant::now();
             w.count();

@@ -36,25 +36,21 @@ pub(crate) struct Record<'a> {
     pub line: u64,
 }
 
-impl<'a> Record<'a> {
-    /// A record of contiguous fields `data[ends[i−1]..ends[i]]` (rows of other formats).
-    pub fn from_fields(data: &'a [u8], ends: &'a [usize], offset: u64, line: u64) -> Record<'a> {
-        Record {
-            data,
-            ends,
-            gap: 0,
-            offset,
-            line,
-        }
-    }
-
+/// A row as fields of bytes in their CSV text form (a CSV record, or a Parquet row written as
+/// text).
+pub(crate) trait Fields {
     /// Number of fields.
-    pub fn len(&self) -> usize {
+    fn len(&self) -> usize;
+    /// Field `i` (`i < len()`).
+    fn field(&self, i: usize) -> &[u8];
+}
+
+impl Fields for Record<'_> {
+    fn len(&self) -> usize {
         self.ends.len()
     }
 
-    /// Field `i`.
-    pub fn field(&self, i: usize) -> &[u8] {
+    fn field(&self, i: usize) -> &[u8] {
         let from = if i == 0 {
             0
         } else {
