@@ -346,7 +346,8 @@ pub(crate) struct Worker<'p> {
     code_list: Vec<Vec<u8>>,
     /// The last short code seen and its index (rows sorted by area hit this every time).
     last: (u64, u32),
-    counts: Vec<u32>,
+    /// Per local area, cell and segment: `[in the base, a member]` (bits 2s and 2s + 1).
+    counts: Vec<[u32; 2]>,
     pub(crate) batch_area: Vec<u32>,
     batch_demo: Vec<u16>,
     batch_flags: Vec<u16>,
@@ -477,7 +478,8 @@ impl<'p> Worker<'p> {
             self.numeric[s] = i;
         }
         self.code_list.push(v.to_vec());
-        self.counts.resize(self.counts.len() + self.stride(), 0);
+        self.counts
+            .resize(self.counts.len() + self.stride() / 2, [0, 0]);
         Ok(i)
     }
 
@@ -559,7 +561,7 @@ impl<'p> Worker<'p> {
                 continue;
             }
             let base = a as usize * stride + plan.cell_of_demo[d as usize] as usize * per_cell;
-            let slot = &mut self.counts[base..base + per_cell];
+            let slot = &mut self.counts.as_flattened_mut()[base..base + per_cell];
             while m != 0 {
                 let b = m.trailing_zeros() as usize;
                 slot[b] += 1;
@@ -680,11 +682,17 @@ fn read_header<R: BufRead>(
 }
 
 /// Adds the workers' counts into one [`SegmentCounts`] with sorted area codes.
-pub(crate) fn merge(workers: Vec<Worker<'_>>, defs: &Definitions) -> SegmentCounts {
+///
+/// Memory: when a worker has seen every area (the usual case with rows in any order), its
+/// count array becomes the result in place (same size: `[u32; 2]` per area, segment and cell;
+/// reordered block by block) and every other worker is added and freed in turn, so the peak is
+/// the workers' arrays, not the workers' arrays plus the result.
+pub(crate) fn merge(mut workers: Vec<Worker<'_>>, defs: &Definitions) -> SegmentCounts {
     let nseg = defs.segments.len();
-    let mut all: Vec<&[u8]> = workers
+    let block = CELLS * nseg;
+    let mut all: Vec<Vec<u8>> = workers
         .iter()
-        .flat_map(|w| w.code_list.iter().map(Vec::as_slice))
+        .flat_map(|w| w.code_list.iter().cloned())
         .collect();
     all.sort_unstable();
     all.dedup();
@@ -692,28 +700,86 @@ pub(crate) fn merge(workers: Vec<Worker<'_>>, defs: &Definitions) -> SegmentCoun
         .iter()
         .map(|c| String::from_utf8_lossy(c).into_owned())
         .collect();
-    let mut counts = vec![[0u32; 2]; areas.len() * nseg * CELLS];
-    for w in &workers {
-        let stride = w.stride();
-        for (local, code) in w.code_list.iter().enumerate() {
-            let g = all.binary_search(&code.as_slice()).unwrap_or(0);
-            let src = &w.counts[local * stride..(local + 1) * stride];
-            for cell in 0..CELLS {
-                for s in 0..nseg {
-                    // bit 2s = in the base, bit 2s + 1 = a member
-                    let dst = &mut counts[(g * nseg + s) * CELLS + cell];
-                    // no overflow: the caller checked that the file has < 2^32 rows
-                    dst[0] += src[cell * 2 * nseg + 2 * s + 1];
-                    dst[1] += src[cell * 2 * nseg + 2 * s];
-                }
+    let global = |code: &Vec<u8>| all.binary_search(code).unwrap_or(0);
+    // The result's layout: [area][segment][cell] = [members, base].
+    let in_result_order = |src: &[[u32; 2]], dst: &mut [[u32; 2]]| {
+        for cell in 0..CELLS {
+            for s in 0..nseg {
+                let [base, member] = src[cell * nseg + s];
+                dst[s * CELLS + cell] = [member, base];
             }
         }
+    };
+    let widest = (0..workers.len())
+        .max_by_key(|&i| (workers[i].code_list.len(), std::cmp::Reverse(i)))
+        .filter(|&i| workers[i].code_list.len() == all.len());
+    let mut counts = match widest {
+        Some(i) => {
+            let w = workers.swap_remove(i);
+            let target: Vec<usize> = w.code_list.iter().map(global).collect();
+            let mut counts = w.counts;
+            let mut tmp = vec![[0u32; 2]; block];
+            for blk in counts.chunks_exact_mut(block.max(1)) {
+                tmp.copy_from_slice(blk);
+                in_result_order(&tmp, blk);
+            }
+            permute_blocks(&mut counts, block, &target);
+            counts
+        }
+        None => vec![[0u32; 2]; all.len() * block],
+    };
+    let mut converted = vec![[0u32; 2]; block];
+    for w in workers {
+        for (local, code) in w.code_list.iter().enumerate() {
+            let g = global(code);
+            in_result_order(
+                &w.counts[local * block..(local + 1) * block],
+                &mut converted,
+            );
+            for (dst, src) in counts[g * block..(g + 1) * block]
+                .iter_mut()
+                .zip(&converted)
+            {
+                // no overflow: the caller checked that the file has < 2^32 rows
+                dst[0] += src[0];
+                dst[1] += src[1];
+            }
+        }
+        // `w` (and its counts) is freed here, before the next worker is added.
     }
     SegmentCounts::from_parts(
         defs.segments.iter().map(|d| d.id.clone()).collect(),
         areas,
         counts,
     )
+}
+
+/// Moves block `i` (of `block` elements) to position `target[i]` in place (`target` is a
+/// permutation), following its cycles with one block of scratch.
+fn permute_blocks(v: &mut [[u32; 2]], block: usize, target: &[usize]) {
+    let mut placed = vec![false; target.len()];
+    let mut carry = vec![[0u32; 2]; block];
+    for start in 0..target.len() {
+        if placed[start] {
+            continue;
+        }
+        if target[start] == start {
+            placed[start] = true;
+            continue;
+        }
+        carry.copy_from_slice(&v[start * block..(start + 1) * block]);
+        // `carry` holds the block that belongs at `target[i]`.
+        let mut i = start;
+        loop {
+            let dest = target[i];
+            placed[dest] = true;
+            v[dest * block..(dest + 1) * block].swap_with_slice(&mut carry);
+            if dest == start {
+                break;
+            }
+            i = dest;
+        }
+    }
 }
 
 /// Aggregates a microdata file in one pass (see the [module docs](self)): CSV, or Parquet when
@@ -940,6 +1006,36 @@ mod tests {
         assert!(seen.iter().all(|&x| x), "every slot used once");
         for other in ["", "12345", "7a", "-1", " 7", "7-B"] {
             assert_eq!(numeric_slot(other.as_bytes()), None, "{other:?}");
+        }
+    }
+
+    #[test]
+    fn blocks_move_to_their_targets_in_place() {
+        // Every permutation of 5 blocks of 2 elements.
+        fn perms(n: usize) -> Vec<Vec<usize>> {
+            if n == 0 {
+                return vec![vec![]];
+            }
+            let mut out = Vec::new();
+            for p in perms(n - 1) {
+                for at in 0..=p.len() {
+                    let mut q = p.clone();
+                    q.insert(at, n - 1);
+                    out.push(q);
+                }
+            }
+            out
+        }
+        for target in perms(5) {
+            let mut v: Vec<[u32; 2]> = (0..10u32).map(|i| [i, 100 + i]).collect();
+            permute_blocks(&mut v, 2, &target);
+            for (i, &t) in target.iter().enumerate() {
+                let i = i as u32;
+                assert_eq!(
+                    &v[2 * t..2 * t + 2],
+                    &[[2 * i, 100 + 2 * i], [2 * i + 1, 101 + 2 * i]]
+                );
+            }
         }
     }
 
