@@ -402,16 +402,22 @@ fn run_groups(
                         kind,
                     })?;
             }
-            let t1 = Instant::now();
-            w.count();
-            w.parse_time += t1 - t0;
-            w.count_time += t1.elapsed();
+            w.parse_time += t0.elapsed();
+            // Counted in the worker's full batches, as for CSV.
+            if w.batch_area.len() + PARQUET_BATCH_ROWS > BATCH_ROWS {
+                let t1 = Instant::now();
+                w.count();
+                w.count_time += t1.elapsed();
+            }
             done += want as u64;
         }
         if let Some(p) = progress {
             p(rg.metadata().compressed_size().max(0) as u64);
         }
     }
+    let t1 = Instant::now();
+    w.count();
+    w.count_time += t1.elapsed();
     Ok(())
 }
 
