@@ -16,7 +16,7 @@
 //!   observations (for storage as a versioned dataset, and read back from register input).
 //! - [`release`]: [`ProtectedRelease`], segment tables after primary and complementary
 //!   suppression (`lighed_core::disclosure`), linked across segments.
-//! - [`score`]: prevalence, over-representation, excess and share, and a ranking of
+//! - [`score`](mod@score): prevalence, over-representation, excess and share, and a ranking of
 //!   area × segment cells ([`score()`]), computed from a [`ProtectedRelease`] only.
 //!
 //! **Architecture invariant.** Raw counts ([`SegmentCounts`]) have no display path: the only

@@ -1,4 +1,5 @@
-//! One streaming pass over pseudonymised person rows (CSV) to [`SegmentCounts`].
+//! One streaming pass over pseudonymised person rows (CSV, or Parquet through
+//! [`crate::parquet_input`]) to [`SegmentCounts`].
 //!
 //! # The microdata format
 //!
@@ -19,11 +20,15 @@
 //! ten digits whose first six are a valid date). Pseudonymised data have no use for a person key
 //! here, so none is read. An impossible age (negative, not a whole number, above 125) rejects the
 //! file with its line. On any error nothing is returned: [`aggregate_file`] yields counts only
-//! for a file that is valid from the first to the last line.
+//! for a file that is valid from the first to the last line. A Parquet file has the same
+//! columns (names from its schema) and the same checks; its errors name the data row.
 //!
 //! # How it runs
 //!
-//! The data are never held row by row: each worker parses a batch of at most
+//! The data are never held row by row: each worker reads its byte range in 256 KiB blocks and
+//! cuts records out of them without copying (a record without quotes is split directly at its
+//! line end and delimiters; any other goes through `csv_core`; the two agree with the `csv`
+//! crate, see `records.rs`), decodes the fields from bytes, and parses a batch of at most
 //! [`BATCH_ROWS`] rows into four small integer columns (area index, demographic key, flag
 //! pattern), counts the batch, and reuses the buffers. Segment membership of a row is two table
 //! look-ups — a 64-bit mask from the demographic key (age × sex × education × origin) and one
@@ -32,8 +37,8 @@
 //! worker) plus one batch: independent of the number of rows.
 //!
 //! [`aggregate_file`] splits the file into byte ranges at line ends, one per worker thread
-//! (scoped threads), and adds the workers' integer counts at the end, so the result does not
-//! depend on the number of threads. The first error in file order is reported, whatever the
+//! (scoped threads), and adds the workers' integer counts at the end (in place in the array of
+//! a worker that saw every area), so the result does not depend on the number of threads. The first error in file order is reported, whatever the
 //! thread that found it.
 
 use std::collections::HashMap;

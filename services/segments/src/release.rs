@@ -6,7 +6,7 @@
 //! For each segment the released numbers are a two-way table: one row per area plus the region
 //! row (the sum over every area of the data), and the columns *members* (persons in the
 //! segment), *non-members* (the rest of the base population) and *base* (their sum). Rates,
-//! ratios and shares are computed later ([`crate::score`]) from released cells only.
+//! ratios and shares are computed later ([`crate::score`](mod@crate::score)) from released cells only.
 //! [`ProtectedRelease::new`] applies `lighed_core::disclosure::protect` to each table (k ≥ 5,
 //! primary suppression of 1..k−1 persons in every cell and margin, complementary suppression
 //! until no suppressed cell can be worked out from the released cells and margins; the proof is
