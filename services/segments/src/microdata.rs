@@ -605,7 +605,7 @@ impl<'p> Worker<'p> {
                     Err(e) => {
                         return Err(RowError {
                             offset: rdr.consumed(),
-                            line: 0,
+                            line: rdr.line(),
                             kind: MicrodataErrorKind::Io {
                                 message: e.to_string(),
                             },

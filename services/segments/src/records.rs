@@ -124,6 +124,11 @@ impl<R: Read> RecordReader<R> {
         self.consumed
     }
 
+    /// The 1-based line of the next unconsumed byte.
+    pub fn line(&self) -> u64 {
+        self.newlines + 1
+    }
+
     /// Moves the unconsumed bytes to the front and reads more; returns false at the end.
     fn refill(&mut self) -> std::io::Result<bool> {
         if self.input_done {
