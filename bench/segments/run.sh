@@ -36,6 +36,10 @@ echo "== rows:    $ROWS in $(du -m "$data" | cut -f1) MB of CSV; lighed threads:
 cat "$data" > /dev/null
 
 LIGHED=$("$bin" run "$data" "$here/bench-defs.toml" "$THREADS")
+# One thread too: under load with autogroup scheduling (sched_autogroup_enabled = 1) this
+# session's threads share one group's CPU, so lighed's 2 threads halve each other's share while
+# a single-threaded peer phase gets all of it; 1 thread vs 1 thread is the fair comparison then.
+LIGHED1=$("$bin" run "$data" "$here/bench-defs.toml" 1)
 PANDAS=$("$py" "$here/peer.py" pandas "$data")
 NUMPY=$("$py" "$here/peer.py" numpy "$data")
 
@@ -50,9 +54,11 @@ PANDAS_PQ=$("$py" "$here/peer.py" pandas "$pq")
 NUMPY_PQ=$("$py" "$here/peer.py" numpy "$pq")
 echo "== load average after the runs: $(cut -d" " -f1-3 /proc/loadavg)"
 
-"$py" - "$ROWS" "$LIGHED" "$PANDAS" "$NUMPY" "$LIGHED_PQ" "$PANDAS_PQ" "$NUMPY_PQ" <<'PY'
+echo "== scheduler autogroup: $(cat /proc/sys/kernel/sched_autogroup_enabled 2>/dev/null || echo n/a)"
+"$py" - "$ROWS" "$LIGHED" "$PANDAS" "$NUMPY" "$LIGHED_PQ" "$PANDAS_PQ" "$NUMPY_PQ" "$LIGHED1" <<'PY'
 import json, sys
 rows = int(sys.argv[1])
+l1 = json.loads(sys.argv[8])
 # Raw column bytes: the 11 columns in the narrowest dtypes (area int16, 10 x int8/bool).
 raw_mb = rows * (2 + 10) / 2**20
 ok = True
@@ -74,6 +80,14 @@ for label, args in (("CSV", sys.argv[2:5]), ("Parquet", sys.argv[5:8])):
         print(f"{x['peer']}/lighed: total time {x['total_s'] / lt:.1f}x, aggregation alone {x['aggregate_s'] / (l['count_cpu_s'] / th):.1f}x, "
               f"extra peak memory {x['extra_peak_mb'] / max(l['extra_peak_mb'], 0.1):.1f}x")
     print(f"lighed extra peak memory = {100 * l['extra_peak_mb'] / raw_mb:.1f} % of the raw column bytes (target <= 10 %)")
+    if label == "CSV":
+        agree1 = l1["totals"] == l["totals"]
+        ok = ok and agree1
+        print(f"lighed (1 thread, same file): parse {l1['parse_cpu_s']:.3f} s, aggregate {l1['count_cpu_s']:.3f} s, "
+              f"total {l1['wall_s']:.3f} s, extra peak {l1['extra_peak_mb']:.1f} MB; results agree: {agree1}")
+        for x in (p, n):
+            print(f"  {x['peer']}/lighed(1 thread): total time {x['total_s'] / l1['wall_s']:.1f}x, "
+                  f"aggregation alone {x['aggregate_s'] / l1['count_cpu_s']:.1f}x")
     if not agree:
         print("MISMATCH:", l["totals"], p["totals"], n["totals"])
 print(f"versions: pandas {p['versions']['pandas']}, numpy {p['versions']['numpy']}")
