@@ -1,6 +1,6 @@
 """Peers of lighed's segment aggregation (bench/segments/run.sh): pandas groupby and numpy bincount.
 
-Usage: peer.py {pandas|numpy} FILE. Prints one JSON line with parse and aggregation times, the
+Usage: peer.py {pandas|numpy} FILE (CSV, or Parquet when FILE ends in .parquet). Prints one JSON line with parse and aggregation times, the
 extra peak memory of the process (ru_maxrss after minus RSS before) and per-segment totals and
 checksums computed exactly as services/segments/examples/segments_bench.rs computes them, so the
 run script can check that all three agree.
@@ -52,6 +52,18 @@ def masks(age, edu, origin, f):
 
 
 def read(path):
+    if path.endswith(".parquet"):
+        # pandas.read_parquet (pyarrow engine, multi-threaded): area_code is a string column,
+        # the others nullable INT32 (as lighed's csv_to_parquet writes them).
+        df = pd.read_parquet(path, engine="pyarrow")
+        df["area_code"] = df["area_code"].astype("int32")
+        df["age"] = df["age"].astype("int16")
+        df["sex"] = df["sex"].astype("int8")
+        for k in ("alone", "social_housing", "neet", "copd", "diabetes", "prehospital"):
+            df[k] = df[k].astype("bool")
+        df["education"] = df["education"].fillna(0).astype("int8")
+        df["origin"] = df["origin"].fillna(0).astype("int8")
+        return df, "pyarrow parquet"
     dtypes = {"area_code": "int32", "age": "int16", "sex": "int8", "education": "float32", "origin": "float32"}
     for k in ("alone", "social_housing", "neet", "copd", "diabetes", "prehospital"):
         dtypes[k] = "bool"

@@ -1,7 +1,8 @@
 //! `lighed segments` through `lighed::cli::segments::run` (the function the `segments`
 //! subcommand calls): `rank` from microdata and from register cross-tabs prints only protected
 //! numbers; `aggregate` stores the aggregates as a dataset through the import path, and rejects
-//! a microdata file with a CPR-like column, naming the line, without storing anything.
+//! a microdata file with a CPR-like column, naming the line, without storing anything; the same
+//! for Parquet microdata (`--input people.parquet`).
 
 use std::path::PathBuf;
 
@@ -250,6 +251,82 @@ async fn aggregate_stores_a_dataset_and_rejects_cpr_columns() {
         stored,
         "nothing stored for the rejected file"
     );
+}
+
+#[tokio::test]
+async fn aggregate_and_rank_read_parquet_microdata() {
+    let env = Env::new();
+    // The same rows as people.csv, as Parquet (two row groups).
+    let rows =
+        lighed_segments::csv_to_parquet(&env.path("people.csv"), &env.path("people.parquet"), 40)
+            .unwrap();
+    assert_eq!(rows, 60);
+    let rank = |input: &'static str| {
+        let env = &env;
+        async move {
+            env.run(&[
+                "rank",
+                "--definitions",
+                "{dir}/defs.toml",
+                "--input",
+                input,
+                "--format",
+                "csv",
+            ])
+            .await
+            .unwrap()
+        }
+    };
+    let from_parquet = rank("{dir}/people.parquet").await;
+    assert_eq!(csv_rows(&from_parquet).len(), 3);
+    assert_eq!(from_parquet, rank("{dir}/people.csv").await);
+
+    let before = env.run_datasets().await;
+    let out = env
+        .run(&[
+            "aggregate",
+            "--input",
+            "{dir}/people.parquet",
+            "--definitions",
+            "{dir}/defs.toml",
+            "--format",
+            "csv",
+        ])
+        .await
+        .unwrap();
+    assert_eq!(csv_rows(&out).len(), 1, "{out}");
+    assert!(out.contains("people.parquet"), "{out}");
+    assert_eq!(env.run_datasets().await, before + 1, "one new dataset");
+
+    // A Parquet file with a CPR column: rejected, nothing stored.
+    let bad = microdata().replacen("area_code,", "area_code,cpr_nr,", 1);
+    let bad = bad
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            if i == 0 {
+                l.to_string()
+            } else {
+                l.replacen(',', ",1234,", 1)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(env.path("bad.csv"), bad).unwrap();
+    lighed_segments::csv_to_parquet(&env.path("bad.csv"), &env.path("bad.parquet"), 100).unwrap();
+    let err = env
+        .run(&[
+            "aggregate",
+            "--input",
+            "{dir}/bad.parquet",
+            "--definitions",
+            "{dir}/defs.toml",
+        ])
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("bad.parquet") && err.contains("CPR"), "{err}");
+    assert_eq!(env.run_datasets().await, before + 1, "nothing stored");
 }
 
 impl Env {

@@ -8,6 +8,8 @@
 //! a checksum for the cross-check with the peers.
 //! `segments_bench protect FILE DEFS` aggregates, then times disclosure control
 //! (`ProtectedRelease::new`) and scoring of every area × segment cell.
+//! `segments_bench to-parquet CSV PARQUET ROWS_PER_GROUP` writes the same rows as Parquet
+//! (`csv_to_parquet`); `run` reads either format (Parquet is detected by its magic bytes).
 
 use std::io::{BufWriter, Write};
 use std::path::Path;
@@ -15,7 +17,8 @@ use std::time::Instant;
 
 use lighed_core::disclosure::MinCellSize;
 use lighed_segments::{
-    AggregateOptions, CELLS, Definitions, ProtectedRelease, ScoreQuery, aggregate_file, score,
+    AggregateOptions, CELLS, Definitions, ProtectedRelease, ScoreQuery, aggregate_file,
+    csv_to_parquet, score,
 };
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -111,6 +114,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             );
             Ok(())
         }
+        Some("to-parquet") if args.len() == 5 => {
+            let t = Instant::now();
+            let rows = csv_to_parquet(Path::new(&args[2]), Path::new(&args[3]), args[4].parse()?)?;
+            eprintln!(
+                "{rows} rows written as Parquet in {:.1} s",
+                t.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
         Some("protect") if args.len() == 4 => {
             // Time disclosure control and scoring of every area x segment cell.
             let defs_text = std::fs::read_to_string(&args[3])?;
@@ -133,7 +145,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Ok(())
         }
         _ => Err(
-            "usage: segments_bench gen FILE ROWS SEED | run FILE DEFS THREADS | protect FILE DEFS"
+            "usage: segments_bench gen FILE ROWS SEED | run FILE DEFS THREADS | protect FILE DEFS \
+             | to-parquet CSV PARQUET ROWS_PER_GROUP"
                 .into(),
         ),
     }

@@ -116,6 +116,22 @@ pub enum MicrodataErrorKind {
         /// The operating system's message.
         message: String,
     },
+    /// A Parquet file that cannot be read (bad footer, corrupt page, unsupported codec, …).
+    #[error("not a readable Parquet file: {message}")]
+    Parquet {
+        /// The Parquet reader's message.
+        message: String,
+    },
+    /// A Parquet column of a type or shape that microdata cannot have.
+    #[error("column '{column}' is {found}: expected {expected}")]
+    UnsupportedColumn {
+        /// The column.
+        column: String,
+        /// Its type or shape.
+        found: String,
+        /// What is accepted.
+        expected: String,
+    },
     /// More rows than the 32-bit counters hold.
     #[error("more than {max} rows")]
     TooManyRows {
@@ -130,16 +146,29 @@ pub enum MicrodataErrorKind {
     },
 }
 
-/// A microdata file was rejected; nothing was aggregated. `Display`: `file:line: column 'c': …`.
+/// A microdata file was rejected; nothing was aggregated. `Display`: `file:line: column 'c': …`
+/// (`file:row N: …` for a row of a Parquet file).
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("{source_name}:{line}: {kind}")]
+#[error("{}: {kind}", position(source_name, *line, *counts_rows))]
 pub struct MicrodataError {
     /// The file path or name.
     pub source_name: String,
-    /// 1-based line (1 = the header; 0 when no line applies, e.g. an I/O error on open).
+    /// 1-based line (1 = the header; 0 when no line applies, e.g. an I/O error on open); for a
+    /// Parquet file ([`MicrodataError::counts_rows`]) the 1-based data row (0 = the file).
     pub line: u64,
+    /// True when `line` counts the data rows of a Parquet file rather than text lines.
+    pub counts_rows: bool,
     /// What is wrong.
     pub kind: MicrodataErrorKind,
+}
+
+/// `file:line`, `file:row N`, or `file` for a Parquet file as a whole.
+fn position(source_name: &str, line: u64, counts_rows: bool) -> String {
+    match (counts_rows, line) {
+        (false, _) => format!("{source_name}:{line}"),
+        (true, 0) => source_name.to_string(),
+        (true, row) => format!("{source_name}:row {row}"),
+    }
 }
 
 /// A scoring or release request cannot be answered.

@@ -1,4 +1,5 @@
-//! One streaming pass over pseudonymised person rows (CSV) to [`SegmentCounts`].
+//! One streaming pass over pseudonymised person rows (CSV, or Parquet through
+//! [`crate::parquet_input`]) to [`SegmentCounts`].
 //!
 //! # The microdata format
 //!
@@ -19,11 +20,15 @@
 //! ten digits whose first six are a valid date). Pseudonymised data have no use for a person key
 //! here, so none is read. An impossible age (negative, not a whole number, above 125) rejects the
 //! file with its line. On any error nothing is returned: [`aggregate_file`] yields counts only
-//! for a file that is valid from the first to the last line.
+//! for a file that is valid from the first to the last line. A Parquet file has the same
+//! columns (names from its schema) and the same checks; its errors name the data row.
 //!
 //! # How it runs
 //!
-//! The data are never held row by row: each worker parses a batch of at most
+//! The data are never held row by row: each worker reads its byte range in 256 KiB blocks and
+//! cuts records out of them without copying (a record without quotes is split directly at its
+//! line end and delimiters; any other goes through `csv_core`; the two agree with the `csv`
+//! crate, see `records.rs`), decodes the fields from bytes, and parses a batch of at most
 //! [`BATCH_ROWS`] rows into four small integer columns (area index, demographic key, flag
 //! pattern), counts the batch, and reuses the buffers. Segment membership of a row is two table
 //! look-ups — a 64-bit mask from the demographic key (age × sex × education × origin) and one
@@ -32,8 +37,8 @@
 //! worker) plus one batch: independent of the number of rows.
 //!
 //! [`aggregate_file`] splits the file into byte ranges at line ends, one per worker thread
-//! (scoped threads), and adds the workers' integer counts at the end, so the result does not
-//! depend on the number of threads. The first error in file order is reported, whatever the
+//! (scoped threads), and adds the workers' integer counts at the end (in place in the array of
+//! a worker that saw every area), so the result does not depend on the number of threads. The first error in file order is reported, whatever the
 //! thread that found it.
 
 use std::collections::HashMap;
@@ -46,6 +51,7 @@ use std::time::{Duration, Instant};
 use crate::counts::{CELLS, SegmentCounts, band_of_age};
 use crate::definition::{Definitions, EDUCATION_NAMES, MAX_AGE, ORIGIN_NAMES};
 use crate::error::{MicrodataError, MicrodataErrorKind};
+use crate::records::{Fields, RecordReader};
 
 /// The fixed (non-flag) columns of the microdata format.
 pub const CORE_COLUMNS: [&str; 5] = ["area_code", "age", "sex", "education", "origin"];
@@ -155,9 +161,9 @@ enum Role {
 }
 
 /// The compiled definitions and the file's column layout.
-struct Plan {
+pub(crate) struct Plan {
     delimiter: u8,
-    fields: usize,
+    pub(crate) fields: usize,
     area: usize,
     age: usize,
     sex: usize,
@@ -181,15 +187,26 @@ impl Plan {
         delimiter: u8,
         defs: &Definitions,
     ) -> Result<Plan, MicrodataErrorKind> {
-        let mut roles: Vec<Option<Role>> = Vec::new();
-        let mut names = Vec::new();
-        for (i, raw) in header.iter().enumerate() {
+        let names = header.iter().enumerate().map(|(i, raw)| {
             let raw = if i == 0 {
                 raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw)
             } else {
                 raw
             };
-            let name = String::from_utf8_lossy(raw).trim().to_string();
+            String::from_utf8_lossy(raw).trim().to_string()
+        });
+        Plan::from_names(names, delimiter, defs)
+    }
+
+    /// The plan for columns with these names, in file order (CSV header or Parquet schema).
+    pub(crate) fn from_names(
+        header: impl IntoIterator<Item = String>,
+        delimiter: u8,
+        defs: &Definitions,
+    ) -> Result<Plan, MicrodataErrorKind> {
+        let mut roles: Vec<Option<Role>> = Vec::new();
+        let mut names = Vec::new();
+        for name in header {
             if is_cpr_like_header(&name) {
                 return Err(MicrodataErrorKind::CprColumn { column: name });
             }
@@ -322,22 +339,46 @@ struct RowError {
 }
 
 /// One worker's state: its area codes, its counts and its batch buffers.
-struct Worker<'p> {
+pub(crate) struct Worker<'p> {
     plan: &'p Plan,
     /// Codes of up to 7 bytes packed into a `u64` (bytes + length), the common case.
     short: HashMap<u64, u32, foldhash::fast::FixedState>,
+    /// Indexes of codes of 1–4 ASCII digits by [`numeric_slot`] (`u32::MAX` = not seen);
+    /// allocated at the first such code (44 KiB).
+    numeric: Vec<u32>,
     /// Longer codes.
     long: HashMap<Vec<u8>, u32, foldhash::fast::FixedState>,
     code_list: Vec<Vec<u8>>,
     /// The last short code seen and its index (rows sorted by area hit this every time).
     last: (u64, u32),
-    counts: Vec<u32>,
-    batch_area: Vec<u32>,
+    /// Per local area, cell and segment: `[in the base, a member]` (bits 2s and 2s + 1).
+    counts: Vec<[u32; 2]>,
+    pub(crate) batch_area: Vec<u32>,
     batch_demo: Vec<u16>,
     batch_flags: Vec<u16>,
-    rows: u64,
-    parse_time: Duration,
-    count_time: Duration,
+    pub(crate) rows: u64,
+    pub(crate) parse_time: Duration,
+    pub(crate) count_time: Duration,
+}
+
+/// Slots of [`numeric_slot`]: 10 + 100 + 1,000 + 10,000 codes of 1–4 digits.
+const NUMERIC_SLOTS: usize = 11_110;
+
+/// A distinct slot for each code of 1–4 ASCII digits (`"07"` and `"7"` differ), else `None`.
+fn numeric_slot(v: &[u8]) -> Option<usize> {
+    const BASE: [usize; 5] = [0, 0, 10, 110, 1_110];
+    if v.is_empty() || v.len() > 4 {
+        return None;
+    }
+    let mut n = 0usize;
+    for &b in v {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        n = n * 10 + d as usize;
+    }
+    Some(BASE[v.len()] + n)
 }
 
 fn code_of(v: &[u8], column: usize, plan: &Plan, n: usize) -> Result<usize, MicrodataErrorKind> {
@@ -357,10 +398,11 @@ fn code_of(v: &[u8], column: usize, plan: &Plan, n: usize) -> Result<usize, Micr
 }
 
 impl<'p> Worker<'p> {
-    fn new(plan: &'p Plan) -> Worker<'p> {
+    pub(crate) fn new(plan: &'p Plan) -> Worker<'p> {
         Worker {
             plan,
             short: HashMap::with_hasher(foldhash::fast::FixedState::default()),
+            numeric: Vec::new(),
             long: HashMap::with_hasher(foldhash::fast::FixedState::default()),
             code_list: Vec::new(),
             last: (u64::MAX, 0),
@@ -379,11 +421,21 @@ impl<'p> Worker<'p> {
     }
 
     fn area_index(&mut self, v: &[u8]) -> Result<u32, MicrodataErrorKind> {
+        // Codes of 1–4 digits (municipalities, parishes, postal codes): a direct table.
+        let slot = numeric_slot(v);
+        if let Some(&i) = slot.and_then(|s| self.numeric.get(s))
+            && i != u32::MAX
+        {
+            return Ok(i);
+        }
+        // Bytes in the low bytes (little-endian order), the length in the top byte; built in a
+        // register (a byte buffer read back as a u64 stalls store forwarding).
         let packed = (v.len() <= 7).then(|| {
-            let mut buf = [0u8; 8];
-            buf[..v.len()].copy_from_slice(v);
-            buf[7] = v.len() as u8;
-            u64::from_le_bytes(buf)
+            v.iter()
+                .enumerate()
+                .fold((v.len() as u64) << 56, |p, (i, &b)| {
+                    p | (b as u64) << (8 * i)
+                })
         });
         if let Some(p) = packed {
             if p == self.last.0 {
@@ -424,13 +476,20 @@ impl<'p> Worker<'p> {
                 self.long.insert(v.to_vec(), i);
             }
         }
+        if let Some(s) = slot {
+            if self.numeric.is_empty() {
+                self.numeric = vec![u32::MAX; NUMERIC_SLOTS];
+            }
+            self.numeric[s] = i;
+        }
         self.code_list.push(v.to_vec());
-        self.counts.resize(self.counts.len() + self.stride(), 0);
+        self.counts
+            .resize(self.counts.len() + self.stride() / 2, [0, 0]);
         Ok(i)
     }
 
     /// Parses one record into the batch.
-    fn parse(&mut self, rec: &csv::ByteRecord) -> Result<(), MicrodataErrorKind> {
+    pub(crate) fn parse(&mut self, rec: &impl Fields) -> Result<(), MicrodataErrorKind> {
         let plan = self.plan;
         if rec.len() != plan.fields {
             return Err(MicrodataErrorKind::FieldCount {
@@ -438,8 +497,8 @@ impl<'p> Worker<'p> {
                 expected: plan.fields,
             });
         }
-        let area = self.area_index(&rec[plan.area])?;
-        let age_raw = &rec[plan.age];
+        let area = self.area_index(rec.field(plan.area))?;
+        let age_raw = rec.field(plan.age);
         let age = match age_raw {
             [] => None,
             d if d.len() <= 3 && d.iter().all(u8::is_ascii_digit) => Some(
@@ -452,7 +511,7 @@ impl<'p> Worker<'p> {
         .ok_or_else(|| MicrodataErrorKind::ImpossibleAge {
             value: String::from_utf8_lossy(age_raw).chars().take(16).collect(),
         })?;
-        let sex = match &rec[plan.sex] {
+        let sex = match rec.field(plan.sex) {
             b"1" => 0,
             b"2" => 1,
             v => {
@@ -464,16 +523,16 @@ impl<'p> Worker<'p> {
             }
         };
         let edu = match plan.education {
-            Some(c) => code_of(&rec[c], c, plan, EDUCATION_NAMES.len() - 1)?,
+            Some(c) => code_of(rec.field(c), c, plan, EDUCATION_NAMES.len() - 1)?,
             None => 3,
         };
         let origin = match plan.origin {
-            Some(c) => code_of(&rec[c], c, plan, ORIGIN_NAMES.len() - 1)?,
+            Some(c) => code_of(rec.field(c), c, plan, ORIGIN_NAMES.len() - 1)?,
             None => 3,
         };
         let mut pattern = 0u16;
         for &(col, bit) in &plan.flags {
-            match &rec[col] {
+            match rec.field(col) {
                 b"0" => {}
                 b"1" => pattern |= 1 << bit,
                 v => {
@@ -492,7 +551,7 @@ impl<'p> Worker<'p> {
     }
 
     /// Counts the batch and empties it.
-    fn count(&mut self) {
+    pub(crate) fn count(&mut self) {
         let plan = self.plan;
         let stride = self.stride();
         let per_cell = 2 * plan.nseg;
@@ -507,7 +566,7 @@ impl<'p> Worker<'p> {
                 continue;
             }
             let base = a as usize * stride + plan.cell_of_demo[d as usize] as usize * per_cell;
-            let slot = &mut self.counts[base..base + per_cell];
+            let slot = &mut self.counts.as_flattened_mut()[base..base + per_cell];
             while m != 0 {
                 let b = m.trailing_zeros() as usize;
                 slot[b] += 1;
@@ -522,6 +581,8 @@ impl<'p> Worker<'p> {
 
     /// Reads every record of `input` (no header), stopping at the first error or when a worker
     /// whose range starts before `start` has failed (`failed` holds the smallest failing start).
+    /// Records come from [`RecordReader`]: large blocks, no per-record allocation, no UTF-8
+    /// validation (fields are decoded from bytes).
     fn run<R: Read>(
         &mut self,
         input: R,
@@ -529,45 +590,41 @@ impl<'p> Worker<'p> {
         start: u64,
         failed: &AtomicU64,
     ) -> Result<(), RowError> {
-        let mut rdr = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .delimiter(self.plan.delimiter)
-            .flexible(true)
-            .buffer_capacity(1 << 18)
-            .from_reader(input);
-        let mut rec = csv::ByteRecord::new();
+        let mut rdr = RecordReader::new(input, self.plan.delimiter);
         let mut reported = 0u64;
         loop {
             let t0 = Instant::now();
             let mut done = false;
             while self.batch_area.len() < BATCH_ROWS {
-                match rdr.read_byte_record(&mut rec) {
-                    Ok(true) => {}
-                    Ok(false) => {
+                let rec = match rdr.next_record() {
+                    Ok(Some(rec)) => rec,
+                    Ok(None) => {
                         done = true;
                         break;
                     }
                     Err(e) => {
-                        let pos = e.position().unwrap_or(rdr.position()).clone();
                         return Err(RowError {
-                            offset: pos.byte(),
-                            line: pos.line(),
-                            kind: MicrodataErrorKind::Csv {
+                            offset: rdr.consumed(),
+                            line: rdr.line(),
+                            kind: MicrodataErrorKind::Io {
                                 message: e.to_string(),
                             },
                         });
                     }
-                }
+                };
                 if let Err(kind) = self.parse(&rec) {
-                    let (offset, line) = rec.position().map_or((0, 0), |p| (p.byte(), p.line()));
-                    return Err(RowError { offset, line, kind });
+                    return Err(RowError {
+                        offset: rec.offset,
+                        line: rec.line,
+                        kind,
+                    });
                 }
             }
             let t1 = Instant::now();
             self.count();
             self.parse_time += t1 - t0;
             self.count_time += t1.elapsed();
-            let pos = rdr.position().byte();
+            let pos = rdr.consumed();
             if let Some(p) = progress {
                 p(pos - reported);
             }
@@ -630,11 +687,17 @@ fn read_header<R: BufRead>(
 }
 
 /// Adds the workers' counts into one [`SegmentCounts`] with sorted area codes.
-fn merge(workers: Vec<Worker<'_>>, defs: &Definitions) -> SegmentCounts {
+///
+/// Memory: when a worker has seen every area (the usual case with rows in any order), its
+/// count array becomes the result in place (same size: `[u32; 2]` per area, segment and cell;
+/// reordered block by block) and every other worker is added and freed in turn, so the peak is
+/// the workers' arrays, not the workers' arrays plus the result.
+pub(crate) fn merge(mut workers: Vec<Worker<'_>>, defs: &Definitions) -> SegmentCounts {
     let nseg = defs.segments.len();
-    let mut all: Vec<&[u8]> = workers
+    let block = CELLS * nseg;
+    let mut all: Vec<Vec<u8>> = workers
         .iter()
-        .flat_map(|w| w.code_list.iter().map(Vec::as_slice))
+        .flat_map(|w| w.code_list.iter().cloned())
         .collect();
     all.sort_unstable();
     all.dedup();
@@ -642,22 +705,52 @@ fn merge(workers: Vec<Worker<'_>>, defs: &Definitions) -> SegmentCounts {
         .iter()
         .map(|c| String::from_utf8_lossy(c).into_owned())
         .collect();
-    let mut counts = vec![[0u32; 2]; areas.len() * nseg * CELLS];
-    for w in &workers {
-        let stride = w.stride();
-        for (local, code) in w.code_list.iter().enumerate() {
-            let g = all.binary_search(&code.as_slice()).unwrap_or(0);
-            let src = &w.counts[local * stride..(local + 1) * stride];
-            for cell in 0..CELLS {
-                for s in 0..nseg {
-                    // bit 2s = in the base, bit 2s + 1 = a member
-                    let dst = &mut counts[(g * nseg + s) * CELLS + cell];
-                    // no overflow: the caller checked that the file has < 2^32 rows
-                    dst[0] += src[cell * 2 * nseg + 2 * s + 1];
-                    dst[1] += src[cell * 2 * nseg + 2 * s];
-                }
+    let global = |code: &Vec<u8>| all.binary_search(code).unwrap_or(0);
+    // The result's layout: [area][segment][cell] = [members, base].
+    let in_result_order = |src: &[[u32; 2]], dst: &mut [[u32; 2]]| {
+        for cell in 0..CELLS {
+            for s in 0..nseg {
+                let [base, member] = src[cell * nseg + s];
+                dst[s * CELLS + cell] = [member, base];
             }
         }
+    };
+    let widest = (0..workers.len())
+        .max_by_key(|&i| (workers[i].code_list.len(), std::cmp::Reverse(i)))
+        .filter(|&i| workers[i].code_list.len() == all.len());
+    let mut counts = match widest {
+        Some(i) => {
+            let w = workers.swap_remove(i);
+            let target: Vec<usize> = w.code_list.iter().map(global).collect();
+            let mut counts = w.counts;
+            let mut tmp = vec![[0u32; 2]; block];
+            for blk in counts.chunks_exact_mut(block.max(1)) {
+                tmp.copy_from_slice(blk);
+                in_result_order(&tmp, blk);
+            }
+            permute_blocks(&mut counts, block, &target);
+            counts
+        }
+        None => vec![[0u32; 2]; all.len() * block],
+    };
+    let mut converted = vec![[0u32; 2]; block];
+    for w in workers {
+        for (local, code) in w.code_list.iter().enumerate() {
+            let g = global(code);
+            in_result_order(
+                &w.counts[local * block..(local + 1) * block],
+                &mut converted,
+            );
+            for (dst, src) in counts[g * block..(g + 1) * block]
+                .iter_mut()
+                .zip(&converted)
+            {
+                // no overflow: the caller checked that the file has < 2^32 rows
+                dst[0] += src[0];
+                dst[1] += src[1];
+            }
+        }
+        // `w` (and its counts) is freed here, before the next worker is added.
     }
     SegmentCounts::from_parts(
         defs.segments.iter().map(|d| d.id.clone()).collect(),
@@ -666,20 +759,55 @@ fn merge(workers: Vec<Worker<'_>>, defs: &Definitions) -> SegmentCounts {
     )
 }
 
-/// Aggregates a microdata CSV file in one pass (see the [module docs](self)).
+/// Moves block `i` (of `block` elements) to position `target[i]` in place (`target` is a
+/// permutation), following its cycles with one block of scratch.
+fn permute_blocks(v: &mut [[u32; 2]], block: usize, target: &[usize]) {
+    let mut placed = vec![false; target.len()];
+    let mut carry = vec![[0u32; 2]; block];
+    for start in 0..target.len() {
+        if placed[start] {
+            continue;
+        }
+        if target[start] == start {
+            placed[start] = true;
+            continue;
+        }
+        carry.copy_from_slice(&v[start * block..(start + 1) * block]);
+        // `carry` holds the block that belongs at `target[i]`.
+        let mut i = start;
+        loop {
+            let dest = target[i];
+            placed[dest] = true;
+            v[dest * block..(dest + 1) * block].swap_with_slice(&mut carry);
+            if dest == start {
+                break;
+            }
+            i = dest;
+        }
+    }
+}
+
+/// Aggregates a microdata file in one pass (see the [module docs](self)): CSV, or Parquet when
+/// the file starts with the magic bytes `PAR1` (or, unreadable, is named `*.parquet`; see
+/// [`crate::parquet_input`]: same columns, same validation, one row group at a time per worker).
 ///
-/// `threads` workers each read one byte range of the file (split at line ends); the counts do
-/// not depend on the number of threads. On any error, nothing but the error is returned, with
-/// the 1-based line of the first offending row in file order.
+/// `threads` workers each read one byte range of the file (split at line ends; for Parquet, a
+/// range of row groups); the counts do not depend on the number of threads. On any error,
+/// nothing but the error is returned, with the 1-based line (Parquet: data row) of the first
+/// offending row in file order.
 pub fn aggregate_file(
     path: &Path,
     defs: &Definitions,
     options: &AggregateOptions<'_>,
 ) -> Result<(SegmentCounts, AggregateSummary), MicrodataError> {
+    if crate::parquet_input::is_parquet(path) {
+        return crate::parquet_input::aggregate_parquet(path, defs, options);
+    }
     let source_name = path.display().to_string();
     let fail = |line: u64, kind: MicrodataErrorKind| MicrodataError {
         source_name: source_name.clone(),
         line,
+        counts_rows: false,
         kind,
     };
     let io = |e: std::io::Error| MicrodataErrorKind::Io {
@@ -750,14 +878,7 @@ pub fn aggregate_file(
                             line: 0,
                             kind: io(e),
                         })
-                        .and_then(|f| {
-                            w.run(
-                                BufReader::with_capacity(1 << 16, f).take(end - start),
-                                progress,
-                                start,
-                                failed,
-                            )
-                        });
+                        .and_then(|f| w.run(f.take(end - start), progress, start, failed));
                     if res.is_err() {
                         failed.fetch_min(start, Ordering::Relaxed);
                     }
@@ -826,6 +947,7 @@ pub fn aggregate_reader<R: Read>(
     let fail = |line: u64, kind: MicrodataErrorKind| MicrodataError {
         source_name: source_name.to_string(),
         line,
+        counts_rows: false,
         kind,
     };
     let mut input = BufReader::new(input);
@@ -868,5 +990,84 @@ impl<R: Read> Read for CountingReader<R> {
         let n = self.inner.read(buf)?;
         self.bytes += n as u64;
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numeric_slots_are_distinct_for_every_code_of_one_to_four_digits() {
+        let mut seen = vec![false; NUMERIC_SLOTS];
+        for len in 1..=4u32 {
+            for n in 0..10usize.pow(len) {
+                let code = format!("{n:0width$}", width = len as usize);
+                let s = numeric_slot(code.as_bytes()).unwrap();
+                assert!(!seen[s], "{code} shares slot {s}");
+                seen[s] = true;
+            }
+        }
+        assert!(seen.iter().all(|&x| x), "every slot used once");
+        for other in ["", "12345", "7a", "-1", " 7", "7-B"] {
+            assert_eq!(numeric_slot(other.as_bytes()), None, "{other:?}");
+        }
+    }
+
+    #[test]
+    fn blocks_move_to_their_targets_in_place() {
+        // Every permutation of 5 blocks of 2 elements.
+        fn perms(n: usize) -> Vec<Vec<usize>> {
+            if n == 0 {
+                return vec![vec![]];
+            }
+            let mut out = Vec::new();
+            for p in perms(n - 1) {
+                for at in 0..=p.len() {
+                    let mut q = p.clone();
+                    q.insert(at, n - 1);
+                    out.push(q);
+                }
+            }
+            out
+        }
+        for target in perms(5) {
+            let mut v: Vec<[u32; 2]> = (0..10u32).map(|i| [i, 100 + i]).collect();
+            permute_blocks(&mut v, 2, &target);
+            for (i, &t) in target.iter().enumerate() {
+                let i = i as u32;
+                assert_eq!(
+                    &v[2 * t..2 * t + 2],
+                    &[[2 * i, 100 + 2 * i], [2 * i + 1, 101 + 2 * i]]
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn codes_that_differ_only_by_leading_zeros_are_different_areas() {
+        let defs = Definitions::from_toml(
+            "t.toml",
+            r#"
+[definitions]
+name = "t"
+version = "1"
+description = "t"
+
+[[segments]]
+id = "adults"
+label = "adults"
+description = "t"
+base_label = "everyone"
+base = { age = [0, 125] }
+conditions = { age = [18, 125] }
+"#,
+        )
+        .unwrap();
+        let text = "area_code,age,sex\n7,30,1\n07,30,1\n007,10,2\n7,40,2\n0007,50,1\n70001,1,1\n";
+        let (counts, _) = aggregate_reader("t.csv", text.as_bytes(), &defs).unwrap();
+        assert_eq!(counts.areas(), ["0007", "007", "07", "7", "70001"]);
+        let totals: Vec<[u64; 2]> = (0..5).map(|a| counts.total(a, 0)).collect();
+        assert_eq!(totals, [[1, 1], [0, 1], [1, 1], [2, 2], [0, 1]]);
     }
 }

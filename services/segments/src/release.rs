@@ -6,7 +6,7 @@
 //! For each segment the released numbers are a two-way table: one row per area plus the region
 //! row (the sum over every area of the data), and the columns *members* (persons in the
 //! segment), *non-members* (the rest of the base population) and *base* (their sum). Rates,
-//! ratios and shares are computed later ([`crate::score`]) from released cells only.
+//! ratios and shares are computed later ([`crate::score`](mod@crate::score)) from released cells only.
 //! [`ProtectedRelease::new`] applies `lighed_core::disclosure::protect` to each table (k ≥ 5,
 //! primary suppression of 1..k−1 persons in every cell and margin, complementary suppression
 //! until no suppressed cell can be worked out from the released cells and margins; the proof is
@@ -48,7 +48,7 @@
 
 use std::collections::BTreeMap;
 
-use lighed_core::disclosure::{CountTable, MinCellSize, Reason, Violation, audit, protect};
+use lighed_core::disclosure::{Auditor, CountTable, MinCellSize, Reason, Violation, protect};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -161,14 +161,16 @@ impl Table {
 
 /// Suppresses the cheapest releasable cell in a relation containing each violating cell until
 /// the core audit finds nothing; returns false if no releasable cell is left to suppress.
+/// (The violations are those of `audit`, found incrementally by the core's [`Auditor`].)
 fn repair(t: &mut Table, k: MinCellSize) -> bool {
-    loop {
-        let violations = audit(&t.table, &t.status, k);
-        let Some(first) = violations.first() else {
-            return true;
+    let mut auditor = Auditor::new(&t.table, &t.status, k);
+    let ok = loop {
+        let Some(first) = auditor.first_violation() else {
+            break true;
         };
+        let status = auditor.status();
         let relations = t.table.relations();
-        let candidates: Vec<usize> = match *first {
+        let candidates: Vec<usize> = match first {
             Violation::SmallSum { relation } => relations[relation].parts.clone(),
             Violation::Determined { cell } => relations
                 .iter()
@@ -176,22 +178,25 @@ fn repair(t: &mut Table, k: MinCellSize) -> bool {
                 .flat_map(|r| std::iter::once(r.total).chain(r.parts.iter().copied()))
                 .collect(),
         };
-        let releasable = |i: &usize| t.status[*i].is_none() && t.value(*i) >= k.get();
+        let values = t.table.values();
+        let releasable = |i: &usize| status[*i].is_none() && values[*i] >= k.get();
         let pick = candidates
             .iter()
             .copied()
             .filter(releasable)
-            .min_by_key(|&i| (t.value(i), i))
+            .min_by_key(|&i| (values[i], i))
             .or_else(|| {
-                (0..t.status.len())
+                (0..status.len())
                     .filter(releasable)
-                    .min_by_key(|&i| (t.value(i), i))
+                    .min_by_key(|&i| (values[i], i))
             });
         match pick {
-            Some(i) => t.status[i] = Some(Reason::Complementary),
-            None => return false,
+            Some(i) => auditor.suppress(i, Reason::Complementary),
+            None => break false,
         }
-    }
+    };
+    t.status = auditor.into_status();
+    ok
 }
 
 impl ProtectedRelease {

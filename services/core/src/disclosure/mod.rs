@@ -43,8 +43,12 @@
 //! totally unimodular), a unit step is then feasible, so a second *integer* value exists.
 //! [`protect`] checks exactly this condition for every suppressed cell (a reachability search),
 //! and relation sums (3) directly, and adds complementary cells until both hold. Adding a
-//! suppressed cell only enlarges the attacker's set of consistent tables, so a resolved cell
-//! never becomes determined again; each round adds at least one cell, so the loop ends.
+//! suppressed cell only enlarges the attacker's set of consistent tables (it only adds arcs to
+//! the residual graph), so a resolved cell never becomes determined again; each round adds at
+//! least one cell, so the loop ends. The same fact makes the audit incremental ([`Auditor`]):
+//! a cell found movable is never searched again, so a national table with thousands of
+//! suppressed cells needs about one search per suppressed cell and per added cell, not one per
+//! suppressed cell in every round.
 //!
 //! Complementary cells are chosen by a shortest path (cost = the cell's count, so the fewest
 //! persons are hidden; ties by cell position) between the row and column of a determined cell,
@@ -69,6 +73,6 @@ mod audit;
 mod protect;
 mod table;
 
-pub use audit::{Violation, audit_lp, lp_intervals};
+pub use audit::{Auditor, Violation, audit_lp, lp_intervals};
 pub use protect::{CellStatus, ProtectedCell, ProtectedTable, audit, protect};
 pub use table::{CountTable, DisclosureError, MinCellSize, Reason, Relation, Shape};

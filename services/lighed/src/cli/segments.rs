@@ -2,12 +2,12 @@
 //! area × segment cells — every printed number released through disclosure control
 //! (`lighed_segments::ProtectedRelease`).
 //!
-//! - `aggregate --input people.csv --definitions FILE [--period P]`: one pass over the
-//!   microdata with a progress bar; the aggregates (never the rows) are written as long-format
+//! - `aggregate --input people.csv|people.parquet --definitions FILE [--period P]`: one pass
+//!   over the microdata (CSV, or Parquet detected by its magic bytes) with a progress bar; the aggregates (never the rows) are written as long-format
 //!   observations of indicator `segment_persons` to a temporary file in the data directory and
 //!   imported through the one import path ([`crate::datasets::import_file`]): validated,
 //!   versioned, all-or-nothing. Prints the dataset row; never a count.
-//! - `rank --definitions FILE (--input people.csv | --aggregates crosstabs.csv)`: scores from
+//! - `rank --definitions FILE (--input people.csv|.parquet | --aggregates crosstabs.csv)`: scores from
 //!   microdata (aggregated in-process) or register cross-tabs in the long format, protected,
 //!   ranked, printed as a table, CSV or JSON.
 
@@ -48,7 +48,8 @@ pub enum SegmentsAction {
 /// `lighed segments aggregate`.
 #[derive(Debug, Args)]
 pub struct AggregateArgs {
-    /// Microdata CSV: area_code, age, sex, [education], [origin] and the definitions' flags.
+    /// Microdata, CSV or Parquet: area_code, age, sex, [education], [origin] and the
+    /// definitions' flags.
     #[arg(long)]
     pub input: PathBuf,
     /// Segment definitions (e.g. models/segments/rm-focus-groups.toml).
@@ -71,7 +72,7 @@ pub struct SegmentRankArgs {
     /// Segment definitions.
     #[arg(long)]
     pub definitions: PathBuf,
-    /// Microdata CSV, aggregated in this process (nothing stored).
+    /// Microdata (CSV or Parquet), aggregated in this process (nothing stored).
     #[arg(
         long,
         conflicts_with = "aggregates",
