@@ -17,7 +17,7 @@ pub mod leaves;
 use ndarray::{ArrayViewMut2, Axis};
 
 use crate::model::plan::{Missing, Op, Plan};
-use crate::transform::{self, RankScratch, round_half_away};
+use crate::transform::{self, KeyKind, RankScratch, round_half_away};
 
 /// Per-thread scratch space of the kernel.
 #[derive(Debug, Default, Clone)]
@@ -264,6 +264,11 @@ pub(crate) fn rank_desc(
             .iter()
             .filter(|&&i| !score[i as usize].is_nan())
             .map(|&i| (!key(score[i as usize]), i)),
+        if decimals.is_some() {
+            KeyKind::Int
+        } else {
+            KeyKind::NegF64
+        },
     );
     s.sort();
     ranks.iter_mut().for_each(|r| *r = 0);

@@ -18,8 +18,33 @@ pub struct RankScratch {
     idx: Vec<u32>,
     idx2: Vec<u32>,
     counts: Vec<u32>,
+    /// Bucket of each key in [`RankScratch::bucket_sort`].
+    bucket: Vec<u32>,
+    /// What the loaded keys encode (how the bucket sort spreads them).
+    kind: KeyKind,
+    /// Smallest and largest loaded value, when [`RankScratch::load_opts`] loaded doubles.
+    range: Option<(f64, f64)>,
     /// Cached lookup tables of rank transforms, keyed by (kind, N, parameter bits).
     tables: Vec<((u8, usize, u64), Vec<f64>)>,
+}
+
+/// What a set of sort keys encodes.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeyKind {
+    /// Any order-preserving keys; offsets from the smallest key are spread linearly (right for
+    /// scaled integers).
+    #[default]
+    Int,
+    /// [`f64_key`] of doubles: spread linearly in the doubles' values.
+    F64,
+    /// `!f64_key(v)`: the doubles in descending order.
+    NegF64,
+}
+
+/// The double whose [`f64_key`] is `k`.
+#[inline]
+fn key_f64(k: u64) -> f64 {
+    f64::from_bits(if k >> 63 == 1 { k ^ (1 << 63) } else { !k })
 }
 
 /// Order-preserving map of a non-NaN double to u64 (−0.0 and 0.0 map to the same key).
@@ -62,6 +87,12 @@ impl RankScratch {
         let n = row.len();
         self.keys.resize(n, 0);
         self.idx.resize(n, 0);
+        self.kind = if decimals.is_some() {
+            KeyKind::Int
+        } else {
+            KeyKind::F64
+        };
+        self.range = None;
         let mut j = 0usize;
         match decimals {
             Some(d) => {
@@ -85,11 +116,16 @@ impl RankScratch {
                 }
             }
             None => {
+                // f64::min/max skip NaN.
+                let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
                 for (i, &x) in row.iter().enumerate() {
                     self.keys[j] = f64_key(x);
                     self.idx[j] = i as u32;
                     j += usize::from(!x.is_nan());
+                    lo = lo.min(x);
+                    hi = hi.max(x);
                 }
+                self.range = Some((lo + 0.0, hi + 0.0));
             }
         }
         self.keys.truncate(j);
@@ -97,8 +133,10 @@ impl RankScratch {
     }
 
     /// Loads explicit keys and indices (the caller decides the initial order, which a stable sort
-    /// keeps among equal keys).
-    pub(crate) fn load_keys(&mut self, keys: impl Iterator<Item = (u64, u32)>) {
+    /// keeps among equal keys); `kind` says what the keys encode.
+    pub(crate) fn load_keys(&mut self, keys: impl Iterator<Item = (u64, u32)>, kind: KeyKind) {
+        self.kind = kind;
+        self.range = None;
         self.keys.clear();
         self.idx.clear();
         for (k, i) in keys {
@@ -109,15 +147,147 @@ impl RankScratch {
 
     /// Sorts the loaded (key, index) pairs by key ascending, stable.
     ///
-    /// LSD radix sort with 8-bit digits over the bytes in which the keys differ. When the high
+    /// First tries [`RankScratch::bucket_sort`] (one distribution pass, for keys spread out
+    /// enough); otherwise an LSD radix sort with 8-bit digits over the bytes in which the keys differ. When the high
     /// 32 bits vary (arbitrary doubles), only those bytes are radix-sorted and runs of equal high
     /// halves — rare, a relative difference below 2⁻²⁰ — are finished by an insertion sort on
     /// the full key, which halves the passes for doubles and stays exact and stable.
     pub(crate) fn sort(&mut self) {
         let n = self.keys.len();
-        if n < 2 {
+        if n < 2 || self.bucket_sort() {
             return;
         }
+        self.radix_sort();
+    }
+
+    /// One-pass bucket sort into about n buckets by a monotone map of the keys — linear in the
+    /// value they encode ([`KeyKind`]) — so buckets are in key order and equal keys share one; a stable counting pass distributes the entries,
+    /// and an insertion sort finishes the order within buckets, which costs O(n + inversions).
+    /// Returns false (nothing changed) when the buckets are too uneven for that to pay — the
+    /// sum over buckets of c(c − 1)/2 bounds the insertion sort's moves and must stay below 2n.
+    ///
+    /// Ranking 2,100 unrounded doubles this way takes one histogram and one scatter pass instead
+    /// of the radix sort's four or more.
+    fn bucket_sort(&mut self) -> bool {
+        let n = self.keys.len();
+        if n < 64 {
+            return false;
+        }
+        let bits = (usize::BITS - n.leading_zeros()).min(20);
+        let nb = 1usize << bits;
+        let key_range = |keys: &[u64]| {
+            let (mut lo, mut hi) = (u64::MAX, 0u64);
+            for &k in keys {
+                lo = lo.min(k);
+                hi = hi.max(k);
+            }
+            (lo, hi)
+        };
+        self.bucket.resize(n, 0);
+        self.counts.clear();
+        self.counts.resize(nb, 0);
+        // Σ c(c − 1)/2 over the buckets, accumulated as entries arrive: the most moves the
+        // insertion sort below can make.
+        let mut moves = 0u32;
+        match self.kind {
+            KeyKind::Int => {
+                let (lo, hi) = key_range(&self.keys);
+                let span = hi - lo;
+                if span == 0 {
+                    return true; // all equal: already in (stable) order
+                }
+                // The top `bits` bits of the offset, scaled so that the largest offset's leading
+                // bit is the top bit.
+                let lz = span.leading_zeros();
+                let shift = 64 - bits;
+                for (b, &k) in self.bucket.iter_mut().zip(&self.keys) {
+                    let x = (((k - lo) << lz) >> shift) as usize;
+                    *b = x as u32;
+                    let c = &mut self.counts[(x + 1) & (nb - 1)];
+                    moves += *c;
+                    *c += 1;
+                }
+            }
+            KeyKind::F64 | KeyKind::NegF64 => {
+                // Linear in the values: fl(v − min)·scale is monotone in v.
+                let neg = self.kind == KeyKind::NegF64;
+                let val = |k: u64| if neg { -key_f64(!k) } else { key_f64(k) };
+                let (vlo, vhi) = match (self.range, neg) {
+                    (Some(r), false) => r,
+                    _ => {
+                        let (lo, hi) = key_range(&self.keys);
+                        (val(lo), val(hi))
+                    }
+                };
+                if vlo == vhi {
+                    return true; // all equal
+                }
+                let scale = (nb as f64 - 1.0) / (vhi - vlo);
+                if !(scale.is_finite() && scale > 0.0) {
+                    return false;
+                }
+                let top = nb as u32 - 1;
+                for (b, &k) in self.bucket.iter_mut().zip(&self.keys) {
+                    let x = (((val(k) - vlo) * scale) as u32).min(top) as usize;
+                    *b = x as u32;
+                    let c = &mut self.counts[(x + 1) & (nb - 1)];
+                    moves += *c;
+                    *c += 1;
+                }
+            }
+        }
+        // counts[b + 1] holds bucket b's size (the last bucket's size, which nothing reads,
+        // wrapped to counts[0]); the prefix sums turn them into start positions.
+        self.counts[0] = 0;
+        let mut acc = 0u32;
+        for c in self.counts.iter_mut() {
+            acc += *c;
+            *c = acc;
+        }
+        if moves as usize > 2 * n {
+            return false;
+        }
+        self.keys2.resize(n, 0);
+        self.idx2.resize(n, 0);
+        for ((&b, &k), &i) in self.bucket.iter().zip(&self.keys).zip(&self.idx) {
+            let pos = self.counts[b as usize] as usize;
+            self.counts[b as usize] += 1;
+            self.keys2[pos] = k;
+            self.idx2[pos] = i;
+        }
+        std::mem::swap(&mut self.keys, &mut self.keys2);
+        std::mem::swap(&mut self.idx, &mut self.idx2);
+        // Insertion sort of an almost sorted sequence: the step by one place is done without a
+        // branch (the order of two neighbours in a bucket is a coin flip, which a branch would
+        // mispredict); only entries that move further take the loop.
+        let (keys, idx) = (&mut self.keys[..n], &mut self.idx[..n]);
+        let (mut pk, mut pi) = (keys[0], idx[0]);
+        for i in 1..n {
+            let (k, x) = (keys[i], idx[i]);
+            let swap = pk > k;
+            let (lo_k, lo_i) = if swap { (k, x) } else { (pk, pi) };
+            (pk, pi) = if swap { (pk, pi) } else { (k, x) };
+            keys[i - 1] = lo_k;
+            idx[i - 1] = lo_i;
+            if swap & (i >= 2) & (keys[i.saturating_sub(2)] > lo_k) {
+                let mut j = i - 1;
+                while j > 0 && keys[j - 1] > lo_k {
+                    keys[j] = keys[j - 1];
+                    idx[j] = idx[j - 1];
+                    j -= 1;
+                }
+                keys[j] = lo_k;
+                idx[j] = lo_i;
+            }
+        }
+        keys[n - 1] = pk;
+        idx[n - 1] = pi;
+        true
+    }
+
+    /// Stable LSD radix sort of the loaded pairs (see [`RankScratch::sort`]).
+    fn radix_sort(&mut self) {
+        let n = self.keys.len();
         let (mut or, mut and) = (0u64, u64::MAX);
         for &k in &self.keys {
             or |= k;
@@ -206,6 +376,13 @@ impl RankScratch {
     pub(crate) fn for_each_rank(&mut self, mut f: impl FnMut(u32, u32, u32)) {
         let n = self.keys.len();
         if n == 0 {
+            return;
+        }
+        if self.kind != KeyKind::Int {
+            // Keys of doubles span far more than 4n values unless the doubles are within a few
+            // ulps of each other: sort without looking.
+            self.sort();
+            self.for_each_tie_group(f);
             return;
         }
         let (mut lo, mut hi) = (u64::MAX, 0u64);
@@ -390,4 +567,68 @@ pub fn average_ranks(values: &[Option<f64>]) -> Vec<Option<f64>> {
     let mut out = vec![None; values.len()];
     s.for_each_rank(|i, lo, hi| out[i as usize] = Some(f64::from(lo + hi) / 2.0));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{RngExt, SeedableRng};
+
+    /// The sort (bucket pass, or radix when the buckets are uneven) agrees with the standard
+    /// library's stable sort, ties kept in load order, on spread, clustered, tied and
+    /// heavy-tailed keys of several sizes.
+    #[test]
+    fn sort_matches_a_stable_sort() {
+        let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(11);
+        let mut s = RankScratch::default();
+        let mut used_bucket = 0;
+        for n in [2usize, 3, 63, 64, 65, 500, 2100, 5000] {
+            for shape in 0..6 {
+                let vals: Vec<f64> = (0..n)
+                    .map(|_| {
+                        let u: f64 = rng.random();
+                        match shape {
+                            0 => u,
+                            1 => (u * 20.0).floor(), // many ties
+                            2 => (-u.ln()).powi(6),  // heavy tail
+                            3 => 1.0 + u * 1e-12,    // tiny spread
+                            4 => {
+                                if u < 0.5 {
+                                    -u
+                                } else {
+                                    1e9 * u
+                                }
+                            } // two clusters
+                            _ => (u - 0.5) * 1e-300, // subnormal-ish
+                        }
+                    })
+                    .collect();
+                let mut expect: Vec<(u64, u32)> = vals
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &v)| (f64_key(v), i as u32))
+                    .collect();
+                expect.sort_by_key(|p| p.0);
+                s.load_keys(
+                    vals.iter()
+                        .enumerate()
+                        .map(|(i, &v)| (f64_key(v), i as u32)),
+                    if shape == 1 {
+                        KeyKind::Int
+                    } else {
+                        KeyKind::F64
+                    },
+                );
+                let mut probe = s.clone();
+                used_bucket += usize::from(n >= 2 && probe.bucket_sort());
+                s.sort();
+                let got: Vec<(u64, u32)> = s.sorted().collect();
+                assert_eq!(got, expect, "n={n} shape={shape}");
+            }
+        }
+        assert!(
+            used_bucket > 5,
+            "the bucket pass is exercised ({used_bucket})"
+        );
+    }
 }
