@@ -262,7 +262,9 @@ pub(crate) struct Leaf {
     pub(crate) kind: IndicatorKind,
     pub(crate) num: Vec<f64>,
     pub(crate) den: Vec<f64>,
-    pub(crate) gap: Vec<Option<Gap>>,
+    /// Why each area has no value: 0 = it has one, else a [`Gap`] code (see [`Leaf::gap`]);
+    /// one byte per cell, since preparing the table is a large part of a deterministic scoring.
+    gap: Vec<u8>,
     /// The point value in display units (NaN for gaps).
     value: Vec<f64>,
     /// Standard error of a plain value (NaN: none).
@@ -380,7 +382,7 @@ pub(crate) fn prepare(spec: &ModelSpec, input: &IndicatorTable) -> Result<Prepar
             kind: ind.kind,
             num: vec![f64::NAN; n],
             den: vec![f64::NAN; n],
-            gap: vec![None; n],
+            gap: vec![0; n],
             value: vec![f64::NAN; n],
             se,
             shrink: li.shrink,
@@ -390,7 +392,33 @@ pub(crate) fn prepare(spec: &ModelSpec, input: &IndicatorTable) -> Result<Prepar
         let (mut sum_num, mut sum_den) = (0.0_f64, 0.0_f64);
         present.clear();
         let no_den = col.denominator.is_empty();
+        let min_den = ind.min_denominator;
         for (i, &inc) in included.iter().enumerate() {
+            // Fast path: a complete, valid cell of a numerator/denominator indicator.
+            if uses_den
+                && !no_den
+                && let (Some(x), Some(d)) = (col.numerator[i], col.denominator[i])
+            {
+                let ok = (0.0..f64::INFINITY).contains(&x)
+                    && d > 0.0
+                    && d < f64::INFINITY
+                    && d >= min_den
+                    && (!proportion || x <= d)
+                    && x != code
+                    && d != code;
+                let v = scale * x / d;
+                if ok && v.is_finite() {
+                    if inc {
+                        sum_num += x;
+                        sum_den += d;
+                        present.push(v);
+                    }
+                    leaf.value[i] = v;
+                    leaf.num[i] = x;
+                    leaf.den[i] = d;
+                    continue;
+                }
+            }
             // Missing cells and the model's missing-value code become NaN.
             let xo = col.numerator[i].filter(|v| *v != code);
             let do_ = if no_den {
@@ -441,7 +469,12 @@ pub(crate) fn prepare(spec: &ModelSpec, input: &IndicatorTable) -> Result<Prepar
             }
             leaf.num[i] = x;
             leaf.den[i] = d;
-            leaf.gap[i] = gap;
+            leaf.gap[i] = match gap {
+                None => 0,
+                Some(Gap::Missing) => 1,
+                Some(Gap::ZeroDenominator) => 2,
+                Some(Gap::BelowMinimum(_)) => 3,
+            };
         }
         let (mean, sd) = crate::transform::mean_sd(&present);
         if !mean.is_finite() || sd.is_some_and(|s| !s.is_finite()) {
@@ -639,6 +672,16 @@ pub(crate) struct DrawPlan {
 }
 
 impl Leaf {
+    /// Why area `a` has no value (`None`: it has one).
+    pub(crate) fn gap(&self, a: usize) -> Option<Gap> {
+        match self.gap.get(a).copied().unwrap_or(0) {
+            0 => None,
+            1 => Some(Gap::Missing),
+            2 => Some(Gap::ZeroDenominator),
+            _ => Some(Gap::BelowMinimum(self.den[a])),
+        }
+    }
+
     /// The samplers of this indicator's present values (excluded areas and gaps: missing).
     pub(crate) fn draw_plan(&self, included: &[bool]) -> DrawPlan {
         let n = self.num.len();
@@ -649,7 +692,7 @@ impl Leaf {
             ..DrawPlan::default()
         };
         for (i, &inc) in included.iter().enumerate().take(n) {
-            if self.gap[i].is_some() || !inc {
+            if self.gap[i] != 0 || !inc {
                 continue;
             }
             let se = self.se.get(i).copied().unwrap_or(f64::NAN);

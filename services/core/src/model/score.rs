@@ -75,7 +75,7 @@ fn reason(
     if excluded {
         return format!("{}: area excluded from ranking", ind.label);
     }
-    let (gap, reference, varies) = (leaf.gap[a], leaf.reference, leaf.varies);
+    let (gap, reference, varies) = (leaf.gap(a), leaf.reference, leaf.varies);
     let prec = usize::from(ind.decimals);
     match (value, gap) {
         (Some(v), _) => {
@@ -243,7 +243,7 @@ pub(crate) fn evaluate(spec: &ModelSpec, input: &IndicatorTable) -> Result<Evalu
     // Raw (unshrunk) values for reasons of shrunk indicators.
     let raw_value = |k: usize, a: usize| -> Option<f64> {
         let leaf = &prep.leaves[k];
-        if !leaf.shrink || leaf.gap[a].is_some() || !prep.included[a] {
+        if !leaf.shrink || leaf.gap(a).is_some() || !prep.included[a] {
             return None;
         }
         Some(leaf.kind.scale() * leaf.num[a] / leaf.den[a])
