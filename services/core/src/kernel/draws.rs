@@ -35,7 +35,7 @@ use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 
-use super::leaves::Prepared;
+use super::leaves::{Prepared, ShrinkScratch};
 use super::{Scratch, rank_desc, run_steps};
 use crate::model::plan::Plan;
 
@@ -65,7 +65,7 @@ pub(crate) fn rank_draws(plan: &Plan, prep: &Prepared, draws: u32, seed: u64) ->
                 (
                     Array2::<f64>::zeros((nodes, n)),
                     Scratch::default(),
-                    Vec::<f64>::new(),
+                    ShrinkScratch::default(),
                 )
             },
             |(m, s, buf), (d, rank_row)| {

@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use ndarray::ArrayViewMut1;
 use std::sync::OnceLock;
 
-use crate::model::{IndicatorColumn, IndicatorKind, IndicatorTable, ModelError, ModelSpec};
+use crate::model::{
+    IndicatorColumn, IndicatorKind, IndicatorTable, ModelError, ModelSpec, ScoringInput, Shrinkage,
+};
 
 /// Below this variance (n·p·(1 − p) for a binomial, λ for a Poisson) counts are drawn exactly;
 /// at or above it by the Cornish–Fisher-corrected normal approximation (see [`draws`]).
@@ -269,10 +271,57 @@ pub(crate) struct Leaf {
     value: Vec<f64>,
     /// Standard error of a plain value (NaN: none).
     se: Vec<f64>,
-    pub(crate) shrink: bool,
+    /// The shrinkage groups, for an indicator with `shrinkage`.
+    pub(crate) shrink: Option<ShrinkGroups>,
     pub(crate) reference: Option<f64>,
     /// Whether the values vary between the areas scored.
     pub(crate) varies: bool,
+}
+
+/// The groups an indicator's proportions are shrunk within: all areas (`shrinkage = "table"`),
+/// or one group per parent area (`"parent"`), areas without a known parent pooled together.
+#[derive(Debug, Clone)]
+pub(crate) struct ShrinkGroups {
+    /// Group of each area.
+    pub(crate) group: Vec<u32>,
+    /// Per group: the parent's code (`None`: the whole table, or the areas without a parent).
+    pub(crate) code: Vec<Option<String>>,
+    /// Per group: the parent's own observed (numerator, denominator), if supplied; otherwise
+    /// the group's pooled counts are the parent's value.
+    pub(crate) observed: Vec<Option<(f64, f64)>>,
+    /// Whether a parent level was supplied (for the wording of reasons).
+    pub(crate) parents_given: bool,
+}
+
+impl ShrinkGroups {
+    /// One group of all `n` areas.
+    fn table(n: usize, parents_given: bool) -> ShrinkGroups {
+        ShrinkGroups {
+            group: vec![0; n],
+            code: vec![None],
+            observed: vec![None],
+            parents_given,
+        }
+    }
+}
+
+/// Per-area result of a shrinkage, for reasons.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ShrinkDetail {
+    /// Weight of the area's own logit (1 = not shrunk).
+    pub(crate) weight: f64,
+    /// The value shrunk toward, in display units.
+    pub(crate) toward: f64,
+    /// The area's group in [`ShrinkGroups`].
+    pub(crate) group: u32,
+}
+
+/// Reusable buffers of the shrinkage (per thread).
+#[derive(Debug, Default, Clone)]
+pub(crate) struct ShrinkScratch {
+    counts: Vec<f64>,
+    /// Per group: Σ count, Σ denominator, number of areas, then z̄ and Σ(z − z̄)².
+    acc: Vec<[f64; 5]>,
 }
 
 /// An indicator table checked against a model and laid out for the kernel.
@@ -298,7 +347,8 @@ fn column_map(input: &IndicatorTable) -> Result<HashMap<&str, &IndicatorColumn>,
 }
 
 /// Checks `input` against `spec` and prepares it; see [`ModelSpec::score`] for the rules.
-pub(crate) fn prepare(spec: &ModelSpec, input: &IndicatorTable) -> Result<Prepared, ModelError> {
+pub(crate) fn prepare(spec: &ModelSpec, scoring: ScoringInput<'_>) -> Result<Prepared, ModelError> {
+    let input = scoring.table;
     let n = input.area_codes.len();
     // Area codes in code order (the tie-break of ranks). Inputs usually arrive sorted: check
     // that in O(n) before sorting, and find duplicates as equal neighbours.
@@ -352,6 +402,7 @@ pub(crate) fn prepare(spec: &ModelSpec, input: &IndicatorTable) -> Result<Prepar
         None => vec![true; n],
     };
 
+    let parent_groups = parent_groups(scoring, n)?;
     let mut leaves = Vec::with_capacity(spec.indicators().len());
     let mut present: Vec<f64> = Vec::with_capacity(n);
     let code = spec.input_missing.unwrap_or(f64::NAN);
@@ -385,7 +436,13 @@ pub(crate) fn prepare(spec: &ModelSpec, input: &IndicatorTable) -> Result<Prepar
             gap: vec![0; n],
             value: vec![f64::NAN; n],
             se,
-            shrink: li.shrink,
+            shrink: match li.shrink {
+                None => None,
+                Some(Shrinkage::Table) => Some(ShrinkGroups::table(n, scoring.parents.is_some())),
+                Some(Shrinkage::Parent) => {
+                    Some(parent_shrink_groups(&parent_groups, scoring, &ind.id, n)?)
+                }
+            },
             reference: None,
             varies: false,
         };
@@ -499,6 +556,81 @@ pub(crate) fn prepare(spec: &ModelSpec, input: &IndicatorTable) -> Result<Prepar
         included,
         code_order,
         leaves,
+    })
+}
+
+/// The parent groups of the areas: (group of each area, parent code of each group); areas
+/// without a parent (or all areas, when no parent level is given) share a group with code
+/// `None`. Groups are numbered in parent-code order, so the result does not depend on the
+/// order of the areas.
+type ParentGroups = (Vec<u32>, Vec<Option<String>>);
+
+fn parent_groups(scoring: ScoringInput<'_>, n: usize) -> Result<ParentGroups, ModelError> {
+    let Some(parents) = scoring.parents else {
+        return Ok((vec![0; n], vec![None]));
+    };
+    if parents.parent_codes.len() != n {
+        return Err(ModelError::InvalidArgument {
+            argument: "parent_codes".to_owned(),
+            message: format!(
+                "{} parent codes for {n} areas; give one per area (empty for unknown)",
+                parents.parent_codes.len()
+            ),
+        });
+    }
+    let mut ids: std::collections::BTreeMap<Option<&str>, u32> = Default::default();
+    for p in &parents.parent_codes {
+        ids.insert(p.as_deref(), 0);
+    }
+    let mut codes = Vec::with_capacity(ids.len());
+    for (g, (code, id)) in ids.iter_mut().enumerate() {
+        *id = g as u32;
+        codes.push(code.map(str::to_owned));
+    }
+    let group = parents
+        .parent_codes
+        .iter()
+        .map(|p| ids.get(&p.as_deref()).copied().unwrap_or(0))
+        .collect();
+    Ok((group, codes))
+}
+
+/// The shrinkage groups of one indicator with `shrinkage = "parent"`: the parent groups, with
+/// the parents' observed values for this indicator.
+fn parent_shrink_groups(
+    (group, code): &ParentGroups,
+    scoring: ScoringInput<'_>,
+    indicator: &str,
+    n: usize,
+) -> Result<ShrinkGroups, ModelError> {
+    let Some(parents) = scoring.parents else {
+        return Ok(ShrinkGroups::table(n, false));
+    };
+    let mut observed = vec![None; code.len()];
+    for v in parents.observed.iter().filter(|v| v.indicator == indicator) {
+        let (x, d) = (v.numerator, v.denominator);
+        if !(x.is_finite() && d.is_finite() && x >= 0.0 && d > 0.0 && x <= d) {
+            return Err(ModelError::InvalidValue {
+                indicator: indicator.to_owned(),
+                area_code: v.parent_code.clone(),
+                message: format!(
+                    "observed parent value {x}/{d} must satisfy 0 <= numerator <= denominator, denominator > 0"
+                ),
+            });
+        }
+        // A parent none of the areas has is not needed.
+        if let Some(g) = code
+            .iter()
+            .position(|c| c.as_deref() == Some(&v.parent_code))
+        {
+            observed[g] = Some((x, d));
+        }
+    }
+    Ok(ShrinkGroups {
+        group: group.clone(),
+        code: code.clone(),
+        observed,
+        parents_given: true,
     })
 }
 
@@ -727,27 +859,41 @@ impl Leaf {
         dp
     }
 
-    /// Writes the point values (display units; NaN for missing or excluded areas) into `row`.
+    /// Writes the point values (display units; NaN for missing or excluded areas) into `row`;
+    /// with `detail`, also each shrunk area's weight and the value it was shrunk toward.
     pub(crate) fn fill_point(
         &self,
         row: &mut ArrayViewMut1<'_, f64>,
         included: &[bool],
-        shrink_buf: &mut Vec<f64>,
+        scratch: &mut ShrinkScratch,
+        detail: Option<&mut Vec<Option<ShrinkDetail>>>,
     ) {
         let scale = self.kind.scale();
         for ((r, &v), &inc) in row.iter_mut().zip(&self.value).zip(included) {
             *r = if inc { v } else { f64::NAN };
         }
-        if self.shrink {
-            shrink_buf.clear();
-            shrink_buf.extend((0..self.num.len()).map(|i| {
+        if let Some(groups) = &self.shrink {
+            let mut counts = std::mem::take(&mut scratch.counts);
+            counts.clear();
+            counts.extend((0..self.num.len()).map(|i| {
                 if row[i].is_nan() {
                     f64::NAN
                 } else {
                     self.num[i]
                 }
             }));
-            shrink_row(shrink_buf, &self.den, row, scale);
+            if let Some(out) = row.as_slice_mut() {
+                shrink_row(
+                    &counts,
+                    &self.den,
+                    groups,
+                    out,
+                    scale,
+                    &mut scratch.acc,
+                    detail,
+                );
+            }
+            scratch.counts = counts;
         }
     }
 
@@ -759,13 +905,15 @@ impl Leaf {
         dp: &DrawPlan,
         row: &mut ArrayViewMut1<'_, f64>,
         rng: &mut R,
-        counts: &mut Vec<f64>,
+        scratch: &mut ShrinkScratch,
     ) {
         let Some(out) = row.as_slice_mut() else {
             return; // rows of the kernel's standard-layout matrix are contiguous
         };
         out.copy_from_slice(&dp.base);
-        if self.shrink {
+        let shrink = self.shrink.is_some();
+        let counts = &mut scratch.counts;
+        if shrink {
             counts.clear();
             counts.extend_from_slice(&dp.base_count);
         }
@@ -773,14 +921,14 @@ impl Leaf {
             let z = std_normal(normal_table(), rng.next_u64());
             let c = approx_count_g6(mu, sigma, g6, max, z);
             out[i as usize] = factor * c;
-            if self.shrink {
+            if shrink {
                 counts[i as usize] = c;
             }
         }
         for (&i, e) in dp.exact_idx.iter().zip(&dp.exact) {
             let c = e.draw(&dp.alias, rng.next_u64());
             out[i as usize] = e.factor * c;
-            if self.shrink {
+            if shrink {
                 counts[i as usize] = c;
             }
         }
@@ -788,41 +936,71 @@ impl Leaf {
             let z = std_normal(normal_table(), rng.next_u64());
             out[i as usize] = mean + sd * z;
         }
-        if self.shrink {
-            shrink_row(counts, &dp.den_used, row, self.kind.scale());
+        if let Some(groups) = &self.shrink {
+            shrink_row(
+                counts,
+                &dp.den_used,
+                groups,
+                out,
+                self.kind.scale(),
+                &mut scratch.acc,
+                None,
+            );
         }
     }
 }
 
-/// Empirical-Bayes shrinkage of proportions `counts[i]/dens[i]` toward their pooled value (one
-/// parent group: all areas with a count), written in display units into `row`; the same formula
-/// as [`crate::transform::eb_shrinkage`], without allocating.
-fn shrink_row(counts: &[f64], dens: &[f64], row: &mut ArrayViewMut1<'_, f64>, scale: f64) {
-    let (mut sr, mut sn, mut k) = (0.0, 0.0, 0.0);
-    for (&c, &d) in counts.iter().zip(dens) {
-        if !c.is_nan() {
-            sr += c;
-            sn += d;
-            k += 1.0;
-        }
-    }
-    if k == 0.0 {
-        return;
-    }
-    let zbar = ((sr + 0.5) / (sn - sr + 0.5)).ln();
+/// Empirical-Bayes shrinkage of proportions `counts[i]/dens[i]` (NaN count: no value) within
+/// the groups of `groups`, written in display units into `row`: the formula of
+/// [`crate::transform::eb_shrinkage`] per group (empirical logits with the 0.5 correction,
+/// between-area variance t² = Σ(z − z̄)²/k, weight w = (1/s²)/(1/s² + 1/t²)), where the group's
+/// z̄ is the logit of its parent's observed value when supplied and of the group's pooled counts
+/// otherwise. With `detail`, each shrunk area's weight and target are recorded. Allocates
+/// nothing once `acc` has grown.
+pub(crate) fn shrink_row(
+    counts: &[f64],
+    dens: &[f64],
+    groups: &ShrinkGroups,
+    row: &mut [f64],
+    scale: f64,
+    acc: &mut Vec<[f64; 5]>,
+    mut detail: Option<&mut Vec<Option<ShrinkDetail>>>,
+) {
     let logit = |c: f64, d: f64| ((c + 0.5) / (d - c + 0.5)).ln();
-    let mut t2 = 0.0;
-    for (&c, &d) in counts.iter().zip(dens) {
+    acc.clear();
+    acc.resize(groups.code.len(), [0.0; 5]);
+    for ((&c, &d), &g) in counts.iter().zip(dens).zip(&groups.group) {
         if !c.is_nan() {
-            let z = logit(c, d);
-            t2 += (z - zbar) * (z - zbar);
+            let a = &mut acc[g as usize];
+            a[0] += c;
+            a[1] += d;
+            a[2] += 1.0;
         }
     }
-    t2 /= k;
-    for ((r, &c), &d) in row.iter_mut().zip(counts).zip(dens) {
+    for (a, obs) in acc.iter_mut().zip(&groups.observed) {
+        a[3] = match obs {
+            Some((x, d)) => logit(*x, *d),
+            None => logit(a[0], a[1]),
+        };
+    }
+    for ((&c, &d), &g) in counts.iter().zip(dens).zip(&groups.group) {
+        if !c.is_nan() {
+            let a = &mut acc[g as usize];
+            let z = logit(c, d);
+            a[4] += (z - a[3]) * (z - a[3]);
+        }
+    }
+    if let Some(det) = detail.as_deref_mut() {
+        det.clear();
+        det.resize(counts.len(), None);
+    }
+    for (i, ((r, &c), &d)) in row.iter_mut().zip(counts).zip(dens).enumerate() {
         if c.is_nan() {
             continue;
         }
+        let g = groups.group[i];
+        let a = &acc[g as usize];
+        let (zbar, t2) = (a[3], a[4] / a[2]);
         let z = logit(c, d);
         let s2 = 1.0 / (c + 0.5) + 1.0 / (d - c + 0.5);
         let w = if t2 > 0.0 {
@@ -832,6 +1010,13 @@ fn shrink_row(counts: &[f64], dens: &[f64], row: &mut ArrayViewMut1<'_, f64>, sc
         };
         let zs = w * z + (1.0 - w) * zbar;
         *r = scale / (1.0 + (-zs).exp());
+        if let Some(det) = detail.as_deref_mut() {
+            det[i] = Some(ShrinkDetail {
+                weight: w,
+                toward: scale / (1.0 + (-zbar).exp()),
+                group: g,
+            });
+        }
     }
 }
 
@@ -963,6 +1148,153 @@ mod tests {
                 (lambda + 40.0 * lambda.sqrt() + 40.0) as u64,
                 &format!("poisson({lambda})"),
             );
+        }
+    }
+
+    fn shrink(
+        counts: &[f64],
+        dens: &[f64],
+        groups: &ShrinkGroups,
+    ) -> (Vec<f64>, Vec<Option<ShrinkDetail>>) {
+        let mut row = vec![f64::NAN; counts.len()];
+        let (mut acc, mut det) = (Vec::new(), Vec::new());
+        shrink_row(
+            counts,
+            dens,
+            groups,
+            &mut row,
+            100.0,
+            &mut acc,
+            Some(&mut det),
+        );
+        (row, det)
+    }
+
+    /// Shrinkage toward parent areas, computed by hand (logits with the 0.5 correction):
+    /// - parent P (pooled from its areas): A 10/100 and B 30/100. z_A = ln(10.5/90.5) =
+    ///   −2.153975, z_B = ln(30.5/70.5) = −0.837886, z̄ = ln(40.5/160.5) = −1.376992,
+    ///   t² = ((z_A − z̄)² + (z_B − z̄)²)/2 = 0.447169; s²_A = 1/10.5 + 1/90.5 = 0.106288, so
+    ///   w_A = (1/s²_A)/(1/s²_A + 1/t²) = 0.807956 and A's shrunk value is
+    ///   logistic(w_A·z_A + (1 − w_A)·z̄) = 11.870406 %; likewise w_B = 0.904943, 29.128906 %.
+    /// - parent Q with its own observed value 120/1000 (z̄ = ln(120.5/880.5) = −1.988840):
+    ///   C 5/20, D 5/80, E 50/400; t² = 0.435988; w_C = 0.638976 → 20.099992 %,
+    ///   w_D = 0.690891 → 8.132508 %, w_E = 0.950604 → 12.565566 %.
+    /// - F 7/70 has no parent and is alone in its group: t² = 0, w = 0, and it keeps its own
+    ///   0.5-corrected value 7.5/71 = 10.563380 %.
+    /// - G has no value and stays missing.
+    #[test]
+    fn parent_shrinkage_known_answer() {
+        let groups = ShrinkGroups {
+            group: vec![1, 1, 2, 2, 2, 0, 1],
+            code: vec![None, Some("P".into()), Some("Q".into())],
+            observed: vec![None, None, Some((120.0, 1000.0))],
+            parents_given: true,
+        };
+        let counts = [10.0, 30.0, 5.0, 5.0, 50.0, 7.0, f64::NAN];
+        let dens = [100.0, 100.0, 20.0, 80.0, 400.0, 70.0, 50.0];
+        let (row, det) = shrink(&counts, &dens, &groups);
+        let want = [
+            11.870406014990126,
+            29.128906085119308,
+            20.09999218357158,
+            8.132507838181873,
+            12.565566499116507,
+            100.0 * 7.5 / 71.0,
+        ];
+        for (a, w) in want.iter().enumerate() {
+            assert!((row[a] - w).abs() < 1e-9, "area {a}: {} vs {w}", row[a]);
+        }
+        assert!(row[6].is_nan() && det[6].is_none());
+        let weights = [0.8079563019818711, 0.9049433504771935, 0.6389764083667964];
+        for (a, w) in weights.iter().enumerate() {
+            assert!(
+                (det[a].unwrap().weight - w).abs() < 1e-12,
+                "weight of area {a}"
+            );
+        }
+        assert_eq!(det[5].unwrap().weight, 0.0);
+        // Targets: P's pooled 40.5/201 and Q's observed 120.5/1001 (0.5-corrected).
+        assert!((det[0].unwrap().toward - 100.0 * 40.5 / 201.0).abs() < 1e-9);
+        assert!((det[2].unwrap().toward - 100.0 * 120.5 / 1001.0).abs() < 1e-9);
+    }
+
+    /// Pooled parents give exactly the statistics core's shrinkage
+    /// ([`crate::transform::eb_shrinkage`]), group by group.
+    #[test]
+    fn parent_shrinkage_matches_the_stats_core() {
+        let counts = [3.0, 12.0, 40.0, 1.0, 9.0, 22.0, 0.0, 15.0];
+        let dens = [30.0, 80.0, 150.0, 12.0, 60.0, 90.0, 25.0, 15.0];
+        let parents = [0usize, 0, 0, 1, 1, 1, 2, 2];
+        let groups = ShrinkGroups {
+            group: parents.iter().map(|&p| p as u32).collect(),
+            code: vec![Some("a".into()), Some("b".into()), Some("c".into())],
+            observed: vec![None; 3],
+            parents_given: true,
+        };
+        let (row, det) = shrink(&counts, &dens, &groups);
+        let core = crate::transform::eb_shrinkage(&counts, &dens, &parents).unwrap();
+        for (a, c) in core.iter().enumerate() {
+            assert!((row[a] - 100.0 * c.shrunk).abs() < 1e-12, "area {a}");
+            assert!(
+                (det[a].unwrap().weight - c.weight).abs() < 1e-12,
+                "area {a}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        /// Every shrunk value lies between the area's own (0.5-corrected) value and its
+        /// parent's value, and an area's weight tends to 1 as its denominator grows with the
+        /// proportion fixed.
+        #[test]
+        fn parent_shrinkage_properties(
+            cells in proptest::collection::vec((1.0f64..2_000.0, 0.0f64..1.0, 0usize..4), 2..40),
+            observed in proptest::option::of((0.01f64..0.99, 10.0f64..10_000.0)),
+        ) {
+            let dens: Vec<f64> = cells.iter().map(|c| c.0.round()).collect();
+            let counts: Vec<f64> = cells.iter().zip(&dens).map(|(c, d)| (c.1 * d).round()).collect();
+            let groups = ShrinkGroups {
+                group: cells.iter().map(|c| c.2 as u32).collect(),
+                code: (0..4).map(|g| Some(format!("p{g}"))).collect(),
+                observed: (0..4)
+                    .map(|g| observed.filter(|_| g == 0).map(|(p, n)| ((p * n).round(), n.round())))
+                    .collect(),
+                parents_given: true,
+            };
+            let (row, det) = shrink(&counts, &dens, &groups);
+            for a in 0..row.len() {
+                let own = 100.0 * (counts[a] + 0.5) / (dens[a] + 1.0);
+                let toward = det[a].unwrap().toward;
+                let (lo, hi) = (own.min(toward), own.max(toward));
+                proptest::prop_assert!(row[a] >= lo - 1e-9 && row[a] <= hi + 1e-9,
+                    "area {}: {} not between {} and {}", a, row[a], own, toward);
+                let w = det[a].unwrap().weight;
+                proptest::prop_assert!((0.0..=1.0).contains(&w));
+            }
+            // Area 0 with a proportion p₀ in (0, 1) and ever larger denominators (the other
+            // areas fixed): s² → 0, so its weight tends to 1 wherever the between-area variance
+            // t² of its group stays away from 0.
+            let p0 = cells[0].1.clamp(0.01, 0.99);
+            let (mut c, mut d) = (counts.clone(), dens.clone());
+            d[0] = (dens[0] * 1e7).round();
+            c[0] = (p0 * d[0]).round();
+            let (_, det) = shrink(&c, &d, &groups);
+            let g = groups.group[0];
+            let logit = |c: f64, d: f64| ((c + 0.5) / (d - c + 0.5)).ln();
+            let members: Vec<usize> = (0..c.len()).filter(|&j| groups.group[j] == g).collect();
+            let zbar = match groups.observed[g as usize] {
+                Some((x, n)) => logit(x, n),
+                None => {
+                    let (sr, sn) = members.iter().fold((0.0, 0.0), |(a, b), &j| (a + c[j], b + d[j]));
+                    logit(sr, sn)
+                }
+            };
+            let t2 = members.iter().map(|&j| (logit(c[j], d[j]) - zbar).powi(2)).sum::<f64>()
+                / members.len() as f64;
+            if t2 > 1e-2 {
+                let w = det[0].unwrap().weight;
+                proptest::prop_assert!(w > 0.999, "weight at n = {}: {} (t² = {})", d[0], w, t2);
+            }
         }
     }
 }

@@ -8,7 +8,10 @@
 //! the indicator id, or the file's `column`) or its numerator and denominator columns
 //! (`<id>_numerator`, `<id>_denominator`, or the file's `column`/`denominator_column`), plus
 //! standard-error and population columns when the model names them
-//! ([`ModelSpec::input_columns`]). Other columns are ignored. A cell that is empty, `NA` or `..`
+//! ([`ModelSpec::input_columns`]), and optionally `parent_code` (each area's parent area, for
+//! indicators with `shrinkage = "parent"`; empty = unknown; without the column such indicators
+//! shrink toward the pooled value of all areas). Other columns are ignored. A cell that is
+//! empty, `NA` or `..`
 //! (Statistics Denmark's "not available") is missing; so is the model's `input_missing` value
 //! (−999 for SVI).
 //!
@@ -20,7 +23,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{DrawOptions, IndicatorColumn, IndicatorTable, ModelError, ModelSpec};
+use super::{
+    DrawOptions, IndicatorColumn, IndicatorTable, ModelError, ModelSpec, ParentLevel, ScoringInput,
+};
 
 /// Options of an offline run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -210,6 +215,21 @@ pub fn table_from_csv(
     })
 }
 
+/// The areas' parent level from the optional `parent_code` column (`None` without the column).
+pub fn parents_from_csv(header: &[String], rows: &[Vec<String>]) -> Option<ParentLevel> {
+    let c = header.iter().position(|h| h.trim() == "parent_code")?;
+    Some(ParentLevel {
+        parent_codes: rows
+            .iter()
+            .map(|r| {
+                let t = r.get(c).map_or("", |v| v.trim());
+                (!t.is_empty()).then(|| t.to_owned())
+            })
+            .collect(),
+        observed: Vec::new(),
+    })
+}
+
 /// Scores a CSV table with `model`; see the module docs for the columns.
 pub fn score_csv(
     model: &ModelSpec,
@@ -218,10 +238,15 @@ pub fn score_csv(
     opts: &OfflineOptions,
 ) -> Result<OfflineOutput, OfflineError> {
     let table = table_from_csv(model, header, rows)?;
-    let ev = model.evaluate(&table)?;
+    let parents = parents_from_csv(header, rows);
+    let input = match &parents {
+        Some(p) => ScoringInput::new(&table).with_parents(p),
+        None => ScoringInput::new(&table),
+    };
+    let ev = model.evaluate(input)?;
     let unc = match opts.draws {
         Some(d) => Some(model.score_with_uncertainty(
-            &table,
+            input,
             &DrawOptions {
                 draws: d,
                 seed: opts.seed,

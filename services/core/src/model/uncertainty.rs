@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{IndicatorTable, ModelError, ModelSpec, ScoreTable};
+use super::{ModelError, ModelSpec, ScoreTable, ScoringInput};
 use crate::kernel::draws::rank_draws;
 use crate::kernel::leaves::prepare;
 use crate::transform::top_quantile_max_rank;
@@ -76,9 +76,9 @@ impl ModelSpec {
     /// Scores `input` and measures how sure each rank is, by Monte Carlo with `draws` draws and
     /// the given `seed` (k of `p_top_k` = [`DEFAULT_TOP_K`]); see
     /// [`ModelSpec::score_with_uncertainty`].
-    pub fn score_with_draws(
+    pub fn score_with_draws<'a>(
         &self,
-        input: &IndicatorTable,
+        input: impl Into<ScoringInput<'a>>,
         draws: u32,
         seed: u64,
     ) -> Result<UncertainScoreTable, ModelError> {
@@ -108,11 +108,12 @@ impl ModelSpec {
     ///   cannot be told apart at the 90 % level.
     ///
     /// Same input, model and seed give bit-identical output on any number of threads.
-    pub fn score_with_uncertainty(
+    pub fn score_with_uncertainty<'a>(
         &self,
-        input: &IndicatorTable,
+        input: impl Into<ScoringInput<'a>>,
         opts: &DrawOptions,
     ) -> Result<UncertainScoreTable, ModelError> {
+        let input: ScoringInput<'a> = input.into();
         if opts.draws == 0 || opts.draws > 100_000 {
             return Err(ModelError::InvalidArgument {
                 argument: "draws".to_owned(),
