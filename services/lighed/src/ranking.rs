@@ -162,6 +162,15 @@ pub struct Ranking {
     pub draws: Option<DrawInfo>,
 }
 
+/// The area an area shrinks toward: its municipality, or for a municipality (its own
+/// municipality) the area directly above.
+fn parent_code_of(a: &AreaRow) -> Option<String> {
+    a.municipality_code
+        .clone()
+        .filter(|m| *m != a.code)
+        .or_else(|| a.parent_code.clone())
+}
+
 /// The areas' parent level, for models that shrink toward parent areas (`shrinkage =
 /// "parent"`): a parish's or housing area's municipality, a municipality's health council (the
 /// area directly above). Where the parent level has its own value of an indicator for the
@@ -174,15 +183,7 @@ async fn parent_level(
     areas: &[AreaRow],
     periods: &BTreeMap<String, String>,
 ) -> Result<ParentLevel, AppError> {
-    let parent_codes: Vec<Option<String>> = areas
-        .iter()
-        .map(|a| {
-            a.municipality_code
-                .clone()
-                .filter(|m| *m != a.code)
-                .or_else(|| a.parent_code.clone())
-        })
-        .collect();
+    let parent_codes: Vec<Option<String>> = areas.iter().map(parent_code_of).collect();
     let parent_level = match level {
         Level::Parish | Level::HousingArea => Some(Level::Municipality),
         Level::Municipality => Some(Level::Council),
@@ -610,4 +611,38 @@ pub async fn explain(
             AppError::Internal(format!("area {} missing from its ranking", area.code))
         })?;
     Ok((ranking, row))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn area(code: &str, level: &str, parent: Option<&str>, municipality: Option<&str>) -> AreaRow {
+        AreaRow {
+            code: code.to_owned(),
+            name: code.to_owned(),
+            level: level.to_owned(),
+            alias: None,
+            parent_code: parent.map(str::to_owned),
+            municipality_code: municipality.map(str::to_owned),
+            council_code: None,
+            population: None,
+            lon: None,
+            lat: None,
+        }
+    }
+
+    /// Parishes and housing areas shrink toward their municipality (even when the area directly
+    /// above is something else), municipalities toward the area above them.
+    #[test]
+    fn parents_for_shrinkage() {
+        let parish = area("7240", "parish", Some("657"), Some("657"));
+        assert_eq!(parent_code_of(&parish).as_deref(), Some("657"));
+        let housing = area("657-B01", "housing_area", Some("7240"), Some("657"));
+        assert_eq!(parent_code_of(&housing).as_deref(), Some("657"));
+        let municipality = area("657", "municipality", Some("SR-VEST"), Some("657"));
+        assert_eq!(parent_code_of(&municipality).as_deref(), Some("SR-VEST"));
+        let orphan = area("9999", "parish", None, None);
+        assert_eq!(parent_code_of(&orphan), None);
+    }
 }
