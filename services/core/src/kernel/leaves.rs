@@ -727,12 +727,14 @@ const NORMAL_BINS: usize = 4096;
 const NORMAL_EXACT_BINS: usize = 16;
 
 /// Φ⁻¹(i/4096) for i = 0..=4096 (statrs; ±∞ at the ends), built once.
-fn normal_table() -> &'static [f64] {
-    static TABLE: OnceLock<Vec<f64>> = OnceLock::new();
+fn normal_table() -> &'static [f64; NORMAL_BINS + 1] {
+    static TABLE: OnceLock<Box<[f64; NORMAL_BINS + 1]>> = OnceLock::new();
     TABLE.get_or_init(|| {
-        (0..=NORMAL_BINS)
-            .map(|i| crate::transform::normal_quantile(i as f64 / NORMAL_BINS as f64))
-            .collect()
+        let mut t = Box::new([0.0; NORMAL_BINS + 1]);
+        for (i, x) in t.iter_mut().enumerate() {
+            *x = crate::transform::normal_quantile(i as f64 / NORMAL_BINS as f64);
+        }
+        t
     })
 }
 
@@ -744,7 +746,7 @@ fn normal_table() -> &'static [f64] {
 /// of which the Cornish–Fisher step uses 2.5e-4) is unaffected. Inlined, branch-predictable and
 /// one random number per variate, it replaces a ziggurat call.
 #[inline(always)]
-fn std_normal(table: &[f64], r: u64) -> f64 {
+fn std_normal(table: &[f64; NORMAL_BINS + 1], r: u64) -> f64 {
     let i = (r >> 52) as usize;
     let f = (r & ((1 << 52) - 1)) as i64 as f64 * (1.0 / 4_503_599_627_370_496.0); // 2^-52
     if (NORMAL_EXACT_BINS..NORMAL_BINS - NORMAL_EXACT_BINS).contains(&i) {
@@ -917,8 +919,9 @@ impl Leaf {
             counts.clear();
             counts.extend_from_slice(&dp.base_count);
         }
+        let table = normal_table();
         for (&i, &[mu, sigma, g6, max, factor]) in dp.approx_idx.iter().zip(&dp.approx) {
-            let z = std_normal(normal_table(), rng.next_u64());
+            let z = std_normal(table, rng.next_u64());
             let c = approx_count_g6(mu, sigma, g6, max, z);
             out[i as usize] = factor * c;
             if shrink {
@@ -933,7 +936,7 @@ impl Leaf {
             }
         }
         for (&i, &[mean, sd]) in dp.normal_idx.iter().zip(&dp.normal) {
-            let z = std_normal(normal_table(), rng.next_u64());
+            let z = std_normal(table, rng.next_u64());
             out[i as usize] = mean + sd * z;
         }
         if let Some(groups) = &self.shrink {

@@ -4,9 +4,10 @@
 //! one row per indicator or derived step, NaN = missing). Rows are computed in topological order,
 //! so a step's inputs always lie above its output row: the kernel splits the matrix at the output
 //! row (`split_at(Axis(0), out)`) and reads the inputs from the upper half while writing the
-//! output row, without copying. Every operation is column-wise over a contiguous row; ranks use a
-//! stable radix sort ([`crate::transform`]) and rank transforms are tabulated once per N, so an
-//! evaluation allocates nothing once its scratch buffers have grown.
+//! output row, without copying. Every operation is column-wise over a contiguous row; ranks use
+//! counting or a stable bucket/radix sort on integer keys ([`crate::transform`]) and rank
+//! transforms are tabulated once per N (and shared between calls), so an evaluation allocates
+//! nothing once its scratch buffers have grown.
 //!
 //! The same code serves the deterministic score ([`crate::model::ModelSpec::score`]) and every
 //! Monte Carlo draw ([`draws`]), which only refills the indicator rows first.
@@ -247,7 +248,7 @@ fn normalise(op: &Op, key_decimals: Option<u32>, row: &mut [f64], s: &mut Scratc
 
 /// Ranks the non-missing entries of `score` by value descending, ties by the order of
 /// `code_order` (area indices sorted by area code), writing 1-based ranks into `ranks` (0 for
-/// missing). Stable radix sort: O(n) per call.
+/// missing). Stable bucket (or radix) sort: O(n) per call.
 pub(crate) fn rank_desc(
     score: &[f64],
     decimals: Option<u32>,
