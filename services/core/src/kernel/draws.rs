@@ -48,8 +48,12 @@ pub(crate) fn draw_rng(seed: u64, d: u64) -> Xoshiro256PlusPlus {
     )
 }
 
+/// Draws filled together (see [`super::leaves::Leaf::fill_draws`]); the result does not depend
+/// on it.
+const BATCH: usize = 4;
+
 /// Runs `draws` Monte Carlo draws and returns the rank matrix (draws × areas; 0 = not scored in
-/// that draw). Parallel over draws with rayon; deterministic for any thread count.
+/// that draw). Parallel over batches of draws with rayon; deterministic for any thread count.
 pub(crate) fn rank_draws(plan: &Plan, prep: &Prepared, draws: u32, seed: u64) -> Array2<u32> {
     let n = prep.n;
     let nodes = plan.names.len();
@@ -60,29 +64,43 @@ pub(crate) fn rank_draws(plan: &Plan, prep: &Prepared, draws: u32, seed: u64) ->
         .map(|l| l.draw_plan(&prep.included))
         .collect();
     if n > 0 {
-        ranks.par_chunks_mut(n).enumerate().for_each_init(
+        ranks.par_chunks_mut(BATCH * n).enumerate().for_each_init(
             || {
                 (
-                    Array2::<f64>::zeros((nodes, n)),
+                    (0..BATCH)
+                        .map(|_| Array2::<f64>::zeros((nodes, n)))
+                        .collect::<Vec<_>>(),
                     Scratch::default(),
-                    ShrinkScratch::default(),
+                    vec![ShrinkScratch::default(); BATCH],
                 )
             },
-            |(m, s, buf), (d, rank_row)| {
-                let mut rng = draw_rng(seed, d as u64);
+            |(ms, s, shrink), (batch, rank_rows)| {
+                let first = batch * BATCH;
+                let count = rank_rows.len() / n;
+                let mut rngs: Vec<Xoshiro256PlusPlus> = (0..count)
+                    .map(|b| draw_rng(seed, (first + b) as u64))
+                    .collect();
                 for (k, (leaf, dp)) in prep.leaves.iter().zip(&plans).enumerate() {
-                    leaf.fill_draw(dp, &mut m.row_mut(k), &mut rng, buf);
+                    let mut rows: Vec<&mut [f64]> = ms[..count]
+                        .iter_mut()
+                        .filter_map(|m| {
+                            m.as_slice_mut().and_then(|x| x.get_mut(k * n..(k + 1) * n))
+                        })
+                        .collect();
+                    leaf.fill_draws(dp, &mut rows, &mut rngs, &mut shrink[..count]);
                 }
-                run_steps(plan, &mut m.view_mut(), &prep.included, s);
-                let score = m.row(plan.score);
-                if let Some(sc) = score.as_slice() {
-                    rank_desc(
-                        sc,
-                        plan.score_decimals,
-                        &prep.code_order,
-                        rank_row,
-                        &mut s.rank,
-                    );
+                for (m, rank_row) in ms.iter_mut().zip(rank_rows.chunks_mut(n)) {
+                    run_steps(plan, &mut m.view_mut(), &prep.included, s);
+                    let score = m.row(plan.score);
+                    if let Some(sc) = score.as_slice() {
+                        rank_desc(
+                            sc,
+                            plan.score_decimals,
+                            &prep.code_order,
+                            rank_row,
+                            &mut s.rank,
+                        );
+                    }
                 }
             },
         );

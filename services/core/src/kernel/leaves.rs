@@ -773,10 +773,13 @@ pub fn approx_count(mu: f64, sigma: f64, gamma: f64, max: f64, z: f64) -> f64 {
 /// [`approx_count`] with γ/6 precomputed (the sampler's form).
 #[inline]
 fn approx_count_g6(mu: f64, sigma: f64, g6: f64, max: f64, z: f64) -> f64 {
-    // Clamp first, then round half up through an integer conversion (no libm call).
+    // Clamp first, then round to the nearest integer by adding and subtracting 1.5·2⁵² (two
+    // additions instead of two conversions; exact for 0 ≤ v < 2⁵¹). Exact halves round to even
+    // rather than up, which changes nothing: v is continuous, so a half has probability 0.
+    const ROUNDER: f64 = 6_755_399_441_055_744.0;
     let v = (mu + sigma * (z + g6 * (z * z - 1.0))).clamp(0.0, max);
-    if v < 4.0e15 {
-        (v + 0.5) as i64 as f64
+    if v < 2.0e15 {
+        (v + ROUNDER) - ROUNDER
     } else {
         v
     }
@@ -899,56 +902,67 @@ impl Leaf {
         }
     }
 
-    /// Writes one Monte Carlo draw into `row`. Random numbers are consumed in a fixed order:
-    /// normal-approximation areas, then exact counts, then values with a standard error, each in
-    /// area order.
-    pub(crate) fn fill_draw<R: rand::Rng>(
+    /// Writes Monte Carlo draws into `rows`, draw b from generator `rngs[b]` (a batch of draws:
+    /// the sampler parameters and alias tables are read once for the batch instead of once per
+    /// draw, which is what bounds the sampling's speed). Each generator's numbers are consumed
+    /// in a fixed order — normal-approximation areas, then exact counts, then values with a
+    /// standard error, each in area order — so a draw's values do not depend on the batch it
+    /// runs in.
+    pub(crate) fn fill_draws<R: rand::Rng>(
         &self,
         dp: &DrawPlan,
-        row: &mut ArrayViewMut1<'_, f64>,
-        rng: &mut R,
-        scratch: &mut ShrinkScratch,
+        rows: &mut [&mut [f64]],
+        rngs: &mut [R],
+        scratch: &mut [ShrinkScratch],
     ) {
-        let Some(out) = row.as_slice_mut() else {
-            return; // rows of the kernel's standard-layout matrix are contiguous
-        };
-        out.copy_from_slice(&dp.base);
         let shrink = self.shrink.is_some();
-        let counts = &mut scratch.counts;
-        if shrink {
-            counts.clear();
-            counts.extend_from_slice(&dp.base_count);
+        for (out, sc) in rows.iter_mut().zip(scratch.iter_mut()) {
+            out.copy_from_slice(&dp.base);
+            if shrink {
+                sc.counts.clear();
+                sc.counts.extend_from_slice(&dp.base_count);
+            }
         }
         let table = normal_table();
         for (&i, &[mu, sigma, g6, max, factor]) in dp.approx_idx.iter().zip(&dp.approx) {
-            let z = std_normal(table, rng.next_u64());
-            let c = approx_count_g6(mu, sigma, g6, max, z);
-            out[i as usize] = factor * c;
-            if shrink {
-                counts[i as usize] = c;
+            for ((out, rng), sc) in rows.iter_mut().zip(rngs.iter_mut()).zip(scratch.iter_mut()) {
+                let z = std_normal(table, rng.next_u64());
+                let c = approx_count_g6(mu, sigma, g6, max, z);
+                out[i as usize] = factor * c;
+                if shrink {
+                    sc.counts[i as usize] = c;
+                }
             }
         }
         for (&i, e) in dp.exact_idx.iter().zip(&dp.exact) {
-            let c = e.draw(&dp.alias, rng.next_u64());
-            out[i as usize] = e.factor * c;
-            if shrink {
-                counts[i as usize] = c;
+            for ((out, rng), sc) in rows.iter_mut().zip(rngs.iter_mut()).zip(scratch.iter_mut()) {
+                let c = e.draw(&dp.alias, rng.next_u64());
+                out[i as usize] = e.factor * c;
+                if shrink {
+                    sc.counts[i as usize] = c;
+                }
             }
         }
         for (&i, &[mean, sd]) in dp.normal_idx.iter().zip(&dp.normal) {
-            let z = std_normal(table, rng.next_u64());
-            out[i as usize] = mean + sd * z;
+            for (out, rng) in rows.iter_mut().zip(rngs.iter_mut()) {
+                let z = std_normal(table, rng.next_u64());
+                out[i as usize] = mean + sd * z;
+            }
         }
         if let Some(groups) = &self.shrink {
-            shrink_row(
-                counts,
-                &dp.den_used,
-                groups,
-                out,
-                self.kind.scale(),
-                &mut scratch.acc,
-                None,
-            );
+            for (out, sc) in rows.iter_mut().zip(scratch.iter_mut()) {
+                let counts = std::mem::take(&mut sc.counts);
+                shrink_row(
+                    &counts,
+                    &dp.den_used,
+                    groups,
+                    out,
+                    self.kind.scale(),
+                    &mut sc.acc,
+                    None,
+                );
+                sc.counts = counts;
+            }
         }
     }
 }
