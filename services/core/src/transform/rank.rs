@@ -31,6 +31,9 @@ pub struct RankScratch {
     range: Option<(f64, f64)>,
     /// Smallest and largest loaded key, when [`RankScratch::load_opts`] loaded rounded values.
     key_span: Option<(u64, u64)>,
+    /// (number of buckets, Σ c(c − 1)/2) when [`RankScratch::load_opts`] already filled
+    /// `bucket` and `counts` for [`RankScratch::bucket_sort`].
+    prebucketed: Option<(usize, u32)>,
     /// Cached lookup tables of rank transforms, keyed by (kind, N, parameter bits).
     tables: Vec<(TableKey, Arc<Vec<f64>>)>,
 }
@@ -110,6 +113,7 @@ impl RankScratch {
         };
         self.range = None;
         self.key_span = None;
+        self.prebucketed = None;
         let mut j = 0usize;
         match decimals {
             Some(d) => {
@@ -138,16 +142,43 @@ impl RankScratch {
                 self.key_span = Some((lo, hi));
             }
             None => {
-                // f64::min/max skip NaN.
+                // The range first (f64::min/max skip NaN), so that the loading pass can also
+                // distribute the entries into the bucket sort's buckets (linear in the value,
+                // as `bucket_sort` does).
                 let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-                for (i, &x) in row.iter().enumerate() {
-                    self.keys[j] = f64_key(x);
-                    self.idx[j] = i as u32;
-                    j += usize::from(!x.is_nan());
+                for &x in row.iter() {
                     lo = lo.min(x);
                     hi = hi.max(x);
                 }
-                self.range = Some((lo + 0.0, hi + 0.0));
+                let (lo, hi) = (lo + 0.0, hi + 0.0);
+                self.range = Some((lo, hi));
+                let nb = 1usize << (usize::BITS - n.leading_zeros()).min(20);
+                let scale = (nb as f64 - 1.0) / (hi - lo);
+                if n >= 64 && scale.is_finite() && scale > 0.0 {
+                    self.bucket.resize(n, 0);
+                    self.counts.clear();
+                    self.counts.resize(nb, 0);
+                    let top = nb as u32 - 1;
+                    let mut moves = 0u32;
+                    for (i, &x) in row.iter().enumerate() {
+                        let present = !x.is_nan();
+                        let b = (((x - lo) * scale) as u32).min(top) as usize;
+                        self.keys[j] = f64_key(x);
+                        self.idx[j] = i as u32;
+                        self.bucket[j] = b as u32;
+                        let c = &mut self.counts[(b + 1) & (nb - 1)];
+                        moves += *c * u32::from(present);
+                        *c += u32::from(present);
+                        j += usize::from(present);
+                    }
+                    self.prebucketed = Some((nb, moves));
+                } else {
+                    for (i, &x) in row.iter().enumerate() {
+                        self.keys[j] = f64_key(x);
+                        self.idx[j] = i as u32;
+                        j += usize::from(!x.is_nan());
+                    }
+                }
             }
         }
         self.keys.truncate(j);
@@ -160,6 +191,7 @@ impl RankScratch {
         self.kind = kind;
         self.range = None;
         self.key_span = None;
+        self.prebucketed = None;
         self.keys.clear();
         self.idx.clear();
         for (k, i) in keys {
@@ -195,6 +227,9 @@ impl RankScratch {
         let n = self.keys.len();
         if n < 64 {
             return false;
+        }
+        if let Some((nb, moves)) = self.prebucketed.take() {
+            return self.bucket_finish(nb, moves);
         }
         let bits = (usize::BITS - n.leading_zeros()).min(20);
         let nb = 1usize << bits;
@@ -259,6 +294,13 @@ impl RankScratch {
                 }
             }
         }
+        self.bucket_finish(nb, moves)
+    }
+
+    /// The rest of [`RankScratch::bucket_sort`] once `bucket` and `counts` are filled.
+    fn bucket_finish(&mut self, nb: usize, moves: u32) -> bool {
+        let n = self.keys.len();
+        debug_assert_eq!(self.counts.len(), nb);
         // counts[b + 1] holds bucket b's size (the last bucket's size, which nothing reads,
         // wrapped to counts[0]); the prefix sums turn them into start positions.
         self.counts[0] = 0;
@@ -663,6 +705,23 @@ mod tests {
                 s.sort();
                 let got: Vec<(u64, u32)> = s.sorted().collect();
                 assert_eq!(got, expect, "n={n} shape={shape}");
+                // The same through load_opts, which fills the buckets while loading; missing
+                // values (NaN) are left out.
+                let mut row = vals.clone();
+                for (i, v) in row.iter_mut().enumerate() {
+                    if i % 7 == 3 {
+                        *v = f64::NAN;
+                    }
+                }
+                let expect: Vec<(u64, u32)> = expect
+                    .iter()
+                    .copied()
+                    .filter(|&(_, i)| i % 7 != 3)
+                    .collect();
+                s.load_opts(&mut row, None, false);
+                s.sort();
+                let got: Vec<(u64, u32)> = s.sorted().collect();
+                assert_eq!(got, expect, "load_opts: n={n} shape={shape}");
             }
         }
         assert!(
