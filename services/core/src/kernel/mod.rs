@@ -38,6 +38,7 @@ pub(crate) fn run_steps(
     s: &mut Scratch,
 ) {
     let n = m.ncols();
+    let all_included = included.iter().all(|&i| i);
     for step in &plan.steps {
         let (read, mut write) = m.view_mut().split_at(Axis(0), step.out);
         let mut out_row = write.row_mut(0);
@@ -161,9 +162,11 @@ pub(crate) fn run_steps(
                 }
             }
         }
-        for (o, &inc) in out.iter_mut().zip(included) {
-            if !inc {
-                *o = f64::NAN;
+        if !all_included {
+            for (o, &inc) in out.iter_mut().zip(included) {
+                if !inc {
+                    *o = f64::NAN;
+                }
             }
         }
     }
