@@ -319,3 +319,84 @@ pub fn score_csv(
         rows: out_rows,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MODEL: &str = r#"[model]
+name = "t"
+version = "1"
+title = "T"
+description = "Test."
+levels = ["parish"]
+score = "total"
+
+[[indicators]]
+id = "a"
+label = "Smoking"
+unit = "%"
+kind = "proportion"
+direction = "higher_is_worse"
+domain = "d"
+min_denominator = 1
+shrinkage = "parent"
+
+[[steps]]
+name = "total"
+op = "weighted_sum"
+inputs = ["a"]
+weights = [1]
+"#;
+
+    /// A `parent_code` column feeds `shrinkage = "parent"`: the reasons name the parent, and
+    /// without the column the areas shrink toward the pooled value of all of them.
+    #[test]
+    fn parent_code_column() {
+        let m = ModelSpec::from_toml("t.toml", MODEL).unwrap();
+        let header: Vec<String> = ["area_code", "a_numerator", "a_denominator", "parent_code"]
+            .map(String::from)
+            .to_vec();
+        let rows: Vec<Vec<String>> = [
+            ["A", "10", "100", "101"],
+            ["B", "30", "100", "101"],
+            ["C", "5", "20", "102"],
+            ["D", "5", "80", " "],
+        ]
+        .iter()
+        .map(|r| r.map(String::from).to_vec())
+        .collect();
+        let p = parents_from_csv(&header, &rows).unwrap();
+        assert_eq!(
+            p.parent_codes,
+            vec![
+                Some("101".into()),
+                Some("101".into()),
+                Some("102".into()),
+                None
+            ]
+        );
+        let out = score_csv(&m, &header, &rows, &OfflineOptions::default()).unwrap();
+        let reasons = out.header.iter().position(|h| h == "top_reasons").unwrap();
+        let text = |r: usize| match &out.rows[r][reasons] {
+            Cell::Text(t) => t.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert!(text(0).contains("parent area 101"), "{}", text(0));
+        assert!(
+            text(3).contains("without a known parent area"),
+            "{}",
+            text(3)
+        );
+        // Without the column: no parent level.
+        let header2 = header[..3].to_vec();
+        let rows2: Vec<Vec<String>> = rows.iter().map(|r| r[..3].to_vec()).collect();
+        assert!(parents_from_csv(&header2, &rows2).is_none());
+        let out2 = score_csv(&m, &header2, &rows2, &OfflineOptions::default()).unwrap();
+        let t2 = match &out2.rows[0][reasons] {
+            Cell::Text(t) => t.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert!(t2.contains("pooled value of the areas scored"), "{t2}");
+    }
+}
