@@ -18,7 +18,7 @@ pub mod leaves;
 use ndarray::{ArrayViewMut2, Axis};
 
 use crate::model::plan::{Missing, Op, Plan};
-use crate::transform::{self, KeyKind, RankScratch, round_half_away};
+use crate::transform::{self, KeyKind, RankScratch, Source, round_half_away};
 
 /// Per-thread scratch space of the kernel.
 #[derive(Debug, Default, Clone)]
@@ -69,10 +69,37 @@ pub(crate) fn run_steps(
             | Op::MinMax
             | Op::ExpTransform { .. } => {
                 let sign = if step.flip { -1.0 } else { 1.0 };
-                for ((o, &x), &inc) in out.iter_mut().zip(input(0).iter()).zip(included) {
-                    *o = if inc { sign * x } else { f64::NAN };
+                let source = input(0);
+                // Rank transforms read the input row directly (oriented, excluded areas
+                // blanked on the fly); the others work in place on a copy.
+                let src = source.as_slice().map(|values| Source {
+                    values,
+                    sign,
+                    included: (!all_included).then_some(included),
+                });
+                let (kd, rank) = (step.key_decimals, &mut s.rank);
+                match (&step.op, src) {
+                    (Op::PercentRank { decimals, .. }, Some(src)) => {
+                        transform::percent_rank_from(src, out, kd, *decimals, rank)
+                    }
+                    (Op::RankNormal { form }, Some(src)) => {
+                        transform::rank_normal_from(src, out, *form, kd, rank)
+                    }
+                    (
+                        Op::ExpTransform {
+                            constant,
+                            from_rank: false,
+                            ..
+                        },
+                        Some(src),
+                    ) => transform::exp_transform_from(src, out, *constant, kd, rank),
+                    _ => {
+                        for ((o, &x), &inc) in out.iter_mut().zip(source.iter()).zip(included) {
+                            *o = if inc { sign * x } else { f64::NAN };
+                        }
+                        normalise(&step.op, step.key_decimals, out, s);
+                    }
                 }
-                normalise(&step.op, step.key_decimals, out, s);
             }
             Op::WeightedSum {
                 weights,

@@ -38,6 +38,36 @@ pub struct RankScratch {
     tables: Vec<(TableKey, Arc<Vec<f64>>)>,
 }
 
+/// Where ranked values come from: `sign·values[i]`, or missing where `included[i]` is false.
+/// Lets a kernel step rank its input row directly instead of first copying it (oriented and
+/// with excluded areas blanked) into its output row.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Source<'a> {
+    pub(crate) values: &'a [f64],
+    pub(crate) sign: f64,
+    pub(crate) included: Option<&'a [bool]>,
+}
+
+impl<'a> Source<'a> {
+    /// The values as they are.
+    pub(crate) fn of(values: &'a [f64]) -> Self {
+        Source {
+            values,
+            sign: 1.0,
+            included: None,
+        }
+    }
+
+    #[inline(always)]
+    fn get(&self, i: usize) -> f64 {
+        let v = self.sign * self.values[i];
+        match self.included {
+            Some(inc) if !inc[i] => f64::NAN,
+            _ => v,
+        }
+    }
+}
+
 /// (kind of transform, N, parameter bits) of a rank-transform table.
 type TableKey = (u8, usize, u64);
 
@@ -102,8 +132,19 @@ impl RankScratch {
     /// [`RankScratch::load`]; with `write_back = false` the rounded values are not written to
     /// `row` (callers that overwrite the row anyway).
     pub(crate) fn load_opts(&mut self, row: &mut [f64], decimals: Option<u32>, write_back: bool) {
+        self.load_source(Source::of(row), decimals);
+        if let (true, Some(d)) = (write_back, decimals) {
+            for v in row.iter_mut().filter(|v| !v.is_nan()) {
+                *v = super::round_half_away(*v, d);
+            }
+        }
+    }
+
+    /// Loads the non-NaN values of `src` (in index order) as sort keys; see
+    /// [`RankScratch::load`].
+    pub(crate) fn load_source(&mut self, src: Source<'_>, decimals: Option<u32>) {
         // Branch-free compaction: write every entry, advance only past non-missing ones.
-        let n = row.len();
+        let n = src.values.len();
         self.keys.resize(n, 0);
         self.idx.resize(n, 0);
         self.kind = if decimals.is_some() {
@@ -119,15 +160,12 @@ impl RankScratch {
             Some(d) => {
                 let p = pow10(d);
                 let (mut lo, mut hi) = (u64::MAX, 0u64);
-                for (i, v) in row.iter_mut().enumerate() {
-                    let x = *v;
+                for i in 0..n {
+                    let x = src.get(i);
                     let a = x.abs() * p;
                     let key = if a < 4.0e15 {
                         // round_scaled, kept as an integer: the key is the signed scaled value.
                         let mi = (a + (0.5 + super::HALF_TOL * a.max(1.0))) as i64;
-                        if write_back && !x.is_nan() {
-                            *v = (mi as f64 / p).copysign(x);
-                        }
                         ((if x < 0.0 { -mi } else { mi }) as u64) ^ (1 << 63)
                     } else {
                         f64_key(x)
@@ -146,7 +184,8 @@ impl RankScratch {
                 // distribute the entries into the bucket sort's buckets (linear in the value,
                 // as `bucket_sort` does).
                 let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-                for &x in row.iter() {
+                for i in 0..n {
+                    let x = src.get(i);
                     lo = lo.min(x);
                     hi = hi.max(x);
                 }
@@ -160,7 +199,8 @@ impl RankScratch {
                     self.counts.resize(nb, 0);
                     let top = nb as u32 - 1;
                     let mut moves = 0u32;
-                    for (i, &x) in row.iter().enumerate() {
+                    for i in 0..n {
+                        let x = src.get(i);
                         let present = !x.is_nan();
                         let b = (((x - lo) * scale) as u32).min(top) as usize;
                         self.keys[j] = f64_key(x);
@@ -173,7 +213,8 @@ impl RankScratch {
                     }
                     self.prebucketed = Some((nb, moves));
                 } else {
-                    for (i, &x) in row.iter().enumerate() {
+                    for i in 0..n {
+                        let x = src.get(i);
                         self.keys[j] = f64_key(x);
                         self.idx[j] = i as u32;
                         j += usize::from(!x.is_nan());
@@ -568,6 +609,23 @@ pub(crate) fn percent_rank_nan(
     s: &mut RankScratch,
 ) {
     s.load_opts(row, input_decimals, false);
+    percent_rank_write(row, output_decimals, s);
+}
+
+/// [`percent_rank_nan`] of `src`, written into `out`.
+pub(crate) fn percent_rank_from(
+    src: Source<'_>,
+    out: &mut [f64],
+    input_decimals: Option<u32>,
+    output_decimals: Option<u32>,
+    s: &mut RankScratch,
+) {
+    s.load_source(src, input_decimals);
+    out.fill(f64::NAN);
+    percent_rank_write(out, output_decimals, s);
+}
+
+fn percent_rank_write(row: &mut [f64], output_decimals: Option<u32>, s: &mut RankScratch) {
     let n = s.len();
     let denom = n as f64 - 1.0;
     // PR depends only on (rank, N): tabulate it (rounded) once per N.
@@ -591,6 +649,23 @@ pub(crate) fn rank_normal_nan(
     s: &mut RankScratch,
 ) {
     s.load_opts(row, key_decimals, false);
+    rank_normal_write(row, form, s);
+}
+
+/// [`rank_normal_nan`] of `src`, written into `out`.
+pub(crate) fn rank_normal_from(
+    src: Source<'_>,
+    out: &mut [f64],
+    form: RankNormalForm,
+    key_decimals: Option<u32>,
+    s: &mut RankScratch,
+) {
+    s.load_source(src, key_decimals);
+    out.fill(f64::NAN);
+    rank_normal_write(out, form, s);
+}
+
+fn rank_normal_write(row: &mut [f64], form: RankNormalForm, s: &mut RankScratch) {
     let n = s.len();
     let nf = n as f64;
     let kind = match form {
@@ -614,6 +689,23 @@ pub(crate) fn exp_transform_nan(
     s: &mut RankScratch,
 ) {
     s.load_opts(row, key_decimals, false);
+    exp_transform_write(row, c, s);
+}
+
+/// [`exp_transform_nan`] of `src`, written into `out`.
+pub(crate) fn exp_transform_from(
+    src: Source<'_>,
+    out: &mut [f64],
+    c: f64,
+    key_decimals: Option<u32>,
+    s: &mut RankScratch,
+) {
+    s.load_source(src, key_decimals);
+    out.fill(f64::NAN);
+    exp_transform_write(out, c, s);
+}
+
+fn exp_transform_write(row: &mut [f64], c: f64, s: &mut RankScratch) {
     let n = s.len();
     let nf = n as f64;
     let table = s.table(3, n, c.to_bits(), |r| exp_transform_r(r / nf, c));
