@@ -5,7 +5,10 @@
 use std::collections::BTreeMap;
 
 use lighed_core::geo::Level;
-use lighed_core::model::{AreaScore, Contribution, IndicatorColumn, IndicatorTable, rerank};
+use lighed_core::model::{
+    AreaScore, Contribution, IndicatorColumn, IndicatorTable, ParentLevel, ParentValue,
+    ScoringInput, rerank,
+};
 use lighed_store::{AreaRow, NewRun};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -159,6 +162,65 @@ pub struct Ranking {
     pub draws: Option<DrawInfo>,
 }
 
+/// The area an area shrinks toward: its municipality, or for a municipality (its own
+/// municipality) the area directly above.
+fn parent_code_of(a: &AreaRow) -> Option<String> {
+    a.municipality_code
+        .clone()
+        .filter(|m| *m != a.code)
+        .or_else(|| a.parent_code.clone())
+}
+
+/// The areas' parent level, for models that shrink toward parent areas (`shrinkage =
+/// "parent"`): a parish's or housing area's municipality, a municipality's health council (the
+/// area directly above). Where the parent level has its own value of an indicator for the
+/// period used, it is passed as the parent's observed value; otherwise the core pools the
+/// parent's areas.
+async fn parent_level(
+    state: &AppState,
+    model: &lighed_core::model::ModelSpec,
+    level: Level,
+    areas: &[AreaRow],
+    periods: &BTreeMap<String, String>,
+) -> Result<ParentLevel, AppError> {
+    let parent_codes: Vec<Option<String>> = areas.iter().map(parent_code_of).collect();
+    let parent_level = match level {
+        Level::Parish | Level::HousingArea => Some(Level::Municipality),
+        Level::Municipality => Some(Level::Council),
+        Level::Council | Level::Region => None,
+    };
+    let mut observed: BTreeMap<(String, String), ParentValue> = BTreeMap::new();
+    if let (true, Some(pl)) = (model.uses_parent_level(), parent_level) {
+        let codes: std::collections::BTreeSet<&str> =
+            parent_codes.iter().flatten().map(String::as_str).collect();
+        // Rows are ordered by dataset id within a key, so a newer dataset overrides an older one.
+        for v in state.store.level_values(pl).await? {
+            let (Some(x), Some(d)) = (v.numerator, v.denominator) else {
+                continue;
+            };
+            let usable = x.is_finite() && d.is_finite() && x >= 0.0 && d > 0.0 && x <= d;
+            if usable
+                && periods.get(&v.indicator) == Some(&v.period)
+                && codes.contains(v.area_code.as_str())
+            {
+                observed.insert(
+                    (v.area_code.clone(), v.indicator.clone()),
+                    ParentValue {
+                        parent_code: v.area_code,
+                        indicator: v.indicator,
+                        numerator: x,
+                        denominator: d,
+                    },
+                );
+            }
+        }
+    }
+    Ok(ParentLevel {
+        parent_codes,
+        observed: observed.into_values().collect(),
+    })
+}
+
 /// Validates `req`, computes the ranking and records the run.
 pub async fn rank(
     state: &AppState,
@@ -278,11 +340,13 @@ pub async fn rank(
         area_codes: areas.iter().map(|a| a.code.clone()).collect(),
         columns,
     };
+    let parents = parent_level(state, model, level, &areas, &periods).await?;
+    let input = ScoringInput::new(&table).with_parents(&parents);
     let model_failed = |e: lighed_core::model::ModelError| {
         AppError::Internal(format!("model {} failed on stored data: {e}", model.name()))
     };
     let (scored, uncertainty, draw_info) = match req.draws {
-        None => (model.score(&table).map_err(model_failed)?, None, None),
+        None => (model.score(input).map_err(model_failed)?, None, None),
         Some(draws) => {
             let opts = lighed_core::model::DrawOptions {
                 draws,
@@ -290,7 +354,7 @@ pub async fn rank(
                 top_k: req.top_n.unwrap_or(lighed_core::model::DEFAULT_TOP_K),
             };
             let u = model
-                .score_with_uncertainty(&table, &opts)
+                .score_with_uncertainty(input, &opts)
                 .map_err(model_failed)?;
             let info = DrawInfo {
                 draws: u.draws,
@@ -550,4 +614,38 @@ pub async fn explain(
             AppError::Internal(format!("area {} missing from its ranking", area.code))
         })?;
     Ok((ranking, row))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn area(code: &str, level: &str, parent: Option<&str>, municipality: Option<&str>) -> AreaRow {
+        AreaRow {
+            code: code.to_owned(),
+            name: code.to_owned(),
+            level: level.to_owned(),
+            alias: None,
+            parent_code: parent.map(str::to_owned),
+            municipality_code: municipality.map(str::to_owned),
+            council_code: None,
+            population: None,
+            lon: None,
+            lat: None,
+        }
+    }
+
+    /// Parishes and housing areas shrink toward their municipality (even when the area directly
+    /// above is something else), municipalities toward the area above them.
+    #[test]
+    fn parents_for_shrinkage() {
+        let parish = area("7240", "parish", Some("657"), Some("657"));
+        assert_eq!(parent_code_of(&parish).as_deref(), Some("657"));
+        let housing = area("657-B01", "housing_area", Some("7240"), Some("657"));
+        assert_eq!(parent_code_of(&housing).as_deref(), Some("657"));
+        let municipality = area("657", "municipality", Some("SR-VEST"), Some("657"));
+        assert_eq!(parent_code_of(&municipality).as_deref(), Some("SR-VEST"));
+        let orphan = area("9999", "parish", None, None);
+        assert_eq!(parent_code_of(&orphan), None);
+    }
 }

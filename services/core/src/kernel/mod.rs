@@ -4,9 +4,10 @@
 //! one row per indicator or derived step, NaN = missing). Rows are computed in topological order,
 //! so a step's inputs always lie above its output row: the kernel splits the matrix at the output
 //! row (`split_at(Axis(0), out)`) and reads the inputs from the upper half while writing the
-//! output row, without copying. Every operation is column-wise over a contiguous row; ranks use a
-//! stable radix sort ([`crate::transform`]) and rank transforms are tabulated once per N, so an
-//! evaluation allocates nothing once its scratch buffers have grown.
+//! output row, without copying. Every operation is column-wise over a contiguous row; ranks use
+//! counting or a stable bucket/radix sort on integer keys ([`crate::transform`]) and rank
+//! transforms are tabulated once per N (and shared between calls), so an evaluation allocates
+//! nothing once its scratch buffers have grown.
 //!
 //! The same code serves the deterministic score ([`crate::model::ModelSpec::score`]) and every
 //! Monte Carlo draw ([`draws`]), which only refills the indicator rows first.
@@ -17,7 +18,7 @@ pub mod leaves;
 use ndarray::{ArrayViewMut2, Axis};
 
 use crate::model::plan::{Missing, Op, Plan};
-use crate::transform::{self, RankScratch, round_half_away};
+use crate::transform::{self, KeyKind, RankScratch, Source, round_half_away};
 
 /// Per-thread scratch space of the kernel.
 #[derive(Debug, Default, Clone)]
@@ -37,6 +38,7 @@ pub(crate) fn run_steps(
     s: &mut Scratch,
 ) {
     let n = m.ncols();
+    let all_included = included.iter().all(|&i| i);
     for step in &plan.steps {
         let (read, mut write) = m.view_mut().split_at(Axis(0), step.out);
         let mut out_row = write.row_mut(0);
@@ -67,10 +69,37 @@ pub(crate) fn run_steps(
             | Op::MinMax
             | Op::ExpTransform { .. } => {
                 let sign = if step.flip { -1.0 } else { 1.0 };
-                for ((o, &x), &inc) in out.iter_mut().zip(input(0).iter()).zip(included) {
-                    *o = if inc { sign * x } else { f64::NAN };
+                let source = input(0);
+                // Rank transforms read the input row directly (oriented, excluded areas
+                // blanked on the fly); the others work in place on a copy.
+                let src = source.as_slice().map(|values| Source {
+                    values,
+                    sign,
+                    included: (!all_included).then_some(included),
+                });
+                let (kd, rank) = (step.key_decimals, &mut s.rank);
+                match (&step.op, src) {
+                    (Op::PercentRank { decimals, .. }, Some(src)) => {
+                        transform::percent_rank_from(src, out, kd, *decimals, rank)
+                    }
+                    (Op::RankNormal { form }, Some(src)) => {
+                        transform::rank_normal_from(src, out, *form, kd, rank)
+                    }
+                    (
+                        Op::ExpTransform {
+                            constant,
+                            from_rank: false,
+                            ..
+                        },
+                        Some(src),
+                    ) => transform::exp_transform_from(src, out, *constant, kd, rank),
+                    _ => {
+                        for ((o, &x), &inc) in out.iter_mut().zip(source.iter()).zip(included) {
+                            *o = if inc { sign * x } else { f64::NAN };
+                        }
+                        normalise(&step.op, step.key_decimals, out, s);
+                    }
                 }
-                normalise(&step.op, step.key_decimals, out, s);
             }
             Op::WeightedSum {
                 weights,
@@ -160,9 +189,11 @@ pub(crate) fn run_steps(
                 }
             }
         }
-        for (o, &inc) in out.iter_mut().zip(included) {
-            if !inc {
-                *o = f64::NAN;
+        if !all_included {
+            for (o, &inc) in out.iter_mut().zip(included) {
+                if !inc {
+                    *o = f64::NAN;
+                }
             }
         }
     }
@@ -247,7 +278,7 @@ fn normalise(op: &Op, key_decimals: Option<u32>, row: &mut [f64], s: &mut Scratc
 
 /// Ranks the non-missing entries of `score` by value descending, ties by the order of
 /// `code_order` (area indices sorted by area code), writing 1-based ranks into `ranks` (0 for
-/// missing). Stable radix sort: O(n) per call.
+/// missing). Stable bucket (or radix) sort: O(n) per call.
 pub(crate) fn rank_desc(
     score: &[f64],
     decimals: Option<u32>,
@@ -264,6 +295,11 @@ pub(crate) fn rank_desc(
             .iter()
             .filter(|&&i| !score[i as usize].is_nan())
             .map(|&i| (!key(score[i as usize]), i)),
+        if decimals.is_some() {
+            KeyKind::Int
+        } else {
+            KeyKind::NegF64
+        },
     );
     s.sort();
     ranks.iter_mut().for_each(|r| *r = 0);

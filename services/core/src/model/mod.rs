@@ -109,8 +109,17 @@ pub(crate) struct LeafInput {
     pub(crate) se_column: Option<String>,
     /// Divides `se_column` to get the standard error (1.645 for ACS 90 % margins of error).
     pub(crate) se_divisor: f64,
-    /// Empirical-Bayes shrinkage toward the pooled value of the table.
-    pub(crate) shrink: bool,
+    /// Empirical-Bayes shrinkage (`shrinkage = "table"` or `"parent"`), if any.
+    pub(crate) shrink: Option<Shrinkage>,
+}
+
+/// Toward what an indicator's proportions are shrunk (model-file key `shrinkage`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Shrinkage {
+    /// Toward the pooled value of all areas scored.
+    Table,
+    /// Toward the pooled (or observed) value of each area's parent ([`ParentLevel`]).
+    Parent,
 }
 
 impl ModelSpec {
@@ -165,25 +174,42 @@ impl ModelSpec {
 
     /// Deterministic scoring of every area in `input`; see the [module docs](self) for the method.
     ///
-    /// Columns for indicators the model does not use are ignored. Errors: a model indicator
+    /// `input` is an `&IndicatorTable`, or a [`ScoringInput`] that also carries the areas'
+    /// [`ParentLevel`] (needed by indicators with `shrinkage = "parent"`; without it they shrink
+    /// toward the pooled value of the table). Columns for indicators the model does not use are
+    /// ignored. Errors: a model indicator
     /// without a column, duplicate columns or area codes, columns of the wrong length, and
     /// impossible cells (negative or non-finite numbers, a proportion's numerator above its
     /// denominator).
-    pub fn score(&self, input: &IndicatorTable) -> Result<ScoreTable, ModelError> {
-        Ok(score::evaluate(self, input)?.scores)
+    pub fn score<'a>(&self, input: impl Into<ScoringInput<'a>>) -> Result<ScoreTable, ModelError> {
+        Ok(score::evaluate(self, input.into())?.scores)
     }
 
     /// The scores, ranks and deciles of [`ModelSpec::score`] without contributions and reasons:
     /// the same numbers, computed without building a string per area and indicator (for long
     /// rankings where only the top areas are explained, and for benchmarks).
-    pub fn score_values(&self, input: &IndicatorTable) -> Result<ScoreValues, ModelError> {
-        score::score_values(self, input)
+    pub fn score_values<'a>(
+        &self,
+        input: impl Into<ScoringInput<'a>>,
+    ) -> Result<ScoreValues, ModelError> {
+        score::score_values(self, input.into())
     }
 
     /// Like [`ModelSpec::score`], plus the model's named output columns (`[output] columns` in
     /// the file; e.g. SVI's `EPL_*`, `RPL_THEMES`, `F_TOTAL`).
-    pub fn evaluate(&self, input: &IndicatorTable) -> Result<Evaluation, ModelError> {
-        score::evaluate(self, input)
+    pub fn evaluate<'a>(
+        &self,
+        input: impl Into<ScoringInput<'a>>,
+    ) -> Result<Evaluation, ModelError> {
+        score::evaluate(self, input.into())
+    }
+
+    /// Whether an indicator shrinks toward parent areas (`shrinkage = "parent"`), so that
+    /// callers know to pass a [`ParentLevel`].
+    pub fn uses_parent_level(&self) -> bool {
+        self.leaf_inputs
+            .iter()
+            .any(|l| l.shrink == Some(Shrinkage::Parent))
     }
 
     /// Names of the output columns [`ModelSpec::evaluate`] returns, in order.
@@ -355,6 +381,67 @@ pub struct IndicatorTable {
     pub area_codes: Vec<String>,
     /// One column per indicator; each vector has one entry per area.
     pub columns: Vec<IndicatorColumn>,
+}
+
+/// The parent level of the areas of an [`IndicatorTable`] (a parish's or housing area's
+/// municipality), for indicators with `shrinkage = "parent"`: each such proportion is shrunk
+/// toward its parent's value instead of the value of the whole table.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ParentLevel {
+    /// Parent code of each area, aligned with [`IndicatorTable::area_codes`] (`None`: unknown;
+    /// such areas are pooled together, which is table shrinkage when no area has a parent).
+    pub parent_codes: Vec<Option<String>>,
+    /// The parents' own observed values, where known; a parent without one gets the pooled
+    /// value of its areas in the table (Σ numerators / Σ denominators).
+    #[serde(default)]
+    pub observed: Vec<ParentValue>,
+}
+
+/// A parent area's own observed numerator and denominator for one indicator.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ParentValue {
+    /// The parent's code (as in [`ParentLevel::parent_codes`]).
+    pub parent_code: String,
+    /// Indicator id.
+    pub indicator: String,
+    /// Numerator (persons with the attribute).
+    pub numerator: f64,
+    /// Denominator (persons at risk; > 0).
+    pub denominator: f64,
+}
+
+/// What a scoring runs on: the indicator table and, optionally, the areas' parent level. Every
+/// scoring method takes `impl Into<ScoringInput>`, so `&IndicatorTable` works as before.
+#[derive(Debug, Clone, Copy)]
+pub struct ScoringInput<'a> {
+    /// The areas and their indicator values.
+    pub table: &'a IndicatorTable,
+    /// The areas' parents, for `shrinkage = "parent"`.
+    pub parents: Option<&'a ParentLevel>,
+}
+
+impl<'a> ScoringInput<'a> {
+    /// An input of `table` alone.
+    pub fn new(table: &'a IndicatorTable) -> Self {
+        ScoringInput {
+            table,
+            parents: None,
+        }
+    }
+
+    /// The same input with the areas' parent level.
+    pub fn with_parents(self, parents: &'a ParentLevel) -> Self {
+        ScoringInput {
+            parents: Some(parents),
+            ..self
+        }
+    }
+}
+
+impl<'a> From<&'a IndicatorTable> for ScoringInput<'a> {
+    fn from(table: &'a IndicatorTable) -> Self {
+        ScoringInput::new(table)
+    }
 }
 
 /// One indicator's numerators and denominators, aligned with [`IndicatorTable::area_codes`].

@@ -8,7 +8,10 @@
 //! the indicator id, or the file's `column`) or its numerator and denominator columns
 //! (`<id>_numerator`, `<id>_denominator`, or the file's `column`/`denominator_column`), plus
 //! standard-error and population columns when the model names them
-//! ([`ModelSpec::input_columns`]). Other columns are ignored. A cell that is empty, `NA` or `..`
+//! ([`ModelSpec::input_columns`]), and optionally `parent_code` (each area's parent area, for
+//! indicators with `shrinkage = "parent"`; empty = unknown; without the column such indicators
+//! shrink toward the pooled value of all areas). Other columns are ignored. A cell that is
+//! empty, `NA` or `..`
 //! (Statistics Denmark's "not available") is missing; so is the model's `input_missing` value
 //! (−999 for SVI).
 //!
@@ -20,7 +23,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{DrawOptions, IndicatorColumn, IndicatorTable, ModelError, ModelSpec};
+use super::{
+    DrawOptions, IndicatorColumn, IndicatorTable, ModelError, ModelSpec, ParentLevel, ScoringInput,
+};
 
 /// Options of an offline run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -210,6 +215,21 @@ pub fn table_from_csv(
     })
 }
 
+/// The areas' parent level from the optional `parent_code` column (`None` without the column).
+pub fn parents_from_csv(header: &[String], rows: &[Vec<String>]) -> Option<ParentLevel> {
+    let c = header.iter().position(|h| h.trim() == "parent_code")?;
+    Some(ParentLevel {
+        parent_codes: rows
+            .iter()
+            .map(|r| {
+                let t = r.get(c).map_or("", |v| v.trim());
+                (!t.is_empty()).then(|| t.to_owned())
+            })
+            .collect(),
+        observed: Vec::new(),
+    })
+}
+
 /// Scores a CSV table with `model`; see the module docs for the columns.
 pub fn score_csv(
     model: &ModelSpec,
@@ -218,10 +238,15 @@ pub fn score_csv(
     opts: &OfflineOptions,
 ) -> Result<OfflineOutput, OfflineError> {
     let table = table_from_csv(model, header, rows)?;
-    let ev = model.evaluate(&table)?;
+    let parents = parents_from_csv(header, rows);
+    let input = match &parents {
+        Some(p) => ScoringInput::new(&table).with_parents(p),
+        None => ScoringInput::new(&table),
+    };
+    let ev = model.evaluate(input)?;
     let unc = match opts.draws {
         Some(d) => Some(model.score_with_uncertainty(
-            &table,
+            input,
             &DrawOptions {
                 draws: d,
                 seed: opts.seed,
@@ -293,4 +318,85 @@ pub fn score_csv(
         header: out_header,
         rows: out_rows,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MODEL: &str = r#"[model]
+name = "t"
+version = "1"
+title = "T"
+description = "Test."
+levels = ["parish"]
+score = "total"
+
+[[indicators]]
+id = "a"
+label = "Smoking"
+unit = "%"
+kind = "proportion"
+direction = "higher_is_worse"
+domain = "d"
+min_denominator = 1
+shrinkage = "parent"
+
+[[steps]]
+name = "total"
+op = "weighted_sum"
+inputs = ["a"]
+weights = [1]
+"#;
+
+    /// A `parent_code` column feeds `shrinkage = "parent"`: the reasons name the parent, and
+    /// without the column the areas shrink toward the pooled value of all of them.
+    #[test]
+    fn parent_code_column() {
+        let m = ModelSpec::from_toml("t.toml", MODEL).unwrap();
+        let header: Vec<String> = ["area_code", "a_numerator", "a_denominator", "parent_code"]
+            .map(String::from)
+            .to_vec();
+        let rows: Vec<Vec<String>> = [
+            ["A", "10", "100", "101"],
+            ["B", "30", "100", "101"],
+            ["C", "5", "20", "102"],
+            ["D", "5", "80", " "],
+        ]
+        .iter()
+        .map(|r| r.map(String::from).to_vec())
+        .collect();
+        let p = parents_from_csv(&header, &rows).unwrap();
+        assert_eq!(
+            p.parent_codes,
+            vec![
+                Some("101".into()),
+                Some("101".into()),
+                Some("102".into()),
+                None
+            ]
+        );
+        let out = score_csv(&m, &header, &rows, &OfflineOptions::default()).unwrap();
+        let reasons = out.header.iter().position(|h| h == "top_reasons").unwrap();
+        let text = |r: usize| match &out.rows[r][reasons] {
+            Cell::Text(t) => t.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert!(text(0).contains("parent area 101"), "{}", text(0));
+        assert!(
+            text(3).contains("without a known parent area"),
+            "{}",
+            text(3)
+        );
+        // Without the column: no parent level.
+        let header2 = header[..3].to_vec();
+        let rows2: Vec<Vec<String>> = rows.iter().map(|r| r[..3].to_vec()).collect();
+        assert!(parents_from_csv(&header2, &rows2).is_none());
+        let out2 = score_csv(&m, &header2, &rows2, &OfflineOptions::default()).unwrap();
+        let t2 = match &out2.rows[0][reasons] {
+            Cell::Text(t) => t.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert!(t2.contains("pooled value of the areas scored"), "{t2}");
+    }
 }

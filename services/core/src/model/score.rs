@@ -7,10 +7,10 @@ use ndarray::Array2;
 
 use super::plan::{Missing, Op, Plan};
 use super::{
-    AreaScore, Contribution, Evaluation, IndicatorSpec, IndicatorTable, ModelError, ModelSpec,
-    OutputColumn, ScoreTable,
+    AreaScore, Contribution, Evaluation, IndicatorSpec, ModelError, ModelSpec, OutputColumn,
+    ScoreTable, ScoringInput,
 };
-use crate::kernel::leaves::{Gap, Leaf, Prepared, prepare};
+use crate::kernel::leaves::{Gap, Leaf, Prepared, ShrinkDetail, ShrinkScratch, prepare};
 use crate::kernel::{Scratch, run_steps};
 use crate::transform;
 
@@ -27,9 +27,9 @@ pub(crate) fn cmp_need(sa: Option<f64>, ca: &str, sb: Option<f64>, cb: &str) -> 
 /// Evaluates the plan on the point estimates: the nodes × areas matrix.
 pub(crate) fn point_matrix(spec: &ModelSpec, prep: &Prepared) -> Array2<f64> {
     let mut m = Array2::<f64>::zeros((spec.plan.names.len(), prep.n));
-    let mut buf = Vec::new();
+    let mut buf = ShrinkScratch::default();
     for (k, leaf) in prep.leaves.iter().enumerate() {
-        leaf.fill_point(&mut m.row_mut(k), &prep.included, &mut buf);
+        leaf.fill_point(&mut m.row_mut(k), &prep.included, &mut buf, None);
     }
     let mut s = Scratch::default();
     run_steps(&spec.plan, &mut m.view_mut(), &prep.included, &mut s);
@@ -60,6 +60,48 @@ fn reference_text(ind: &IndicatorSpec, reference: Option<f64>, reference_label: 
     }
 }
 
+/// A shrunk value's story, for its reason.
+#[derive(Debug, Clone, Copy)]
+struct Shrunk<'a> {
+    /// The area's own value before shrinkage (display units).
+    raw: f64,
+    detail: ShrinkDetail,
+    groups: &'a crate::kernel::leaves::ShrinkGroups,
+}
+
+/// Appends " (shrunk toward …; weight w on the area's own value v)" to a reason.
+fn shrink_text(s: &mut String, sh: &Shrunk<'_>, prec: usize, unit: &str) {
+    use std::fmt::Write as _;
+    let g = sh.detail.group as usize;
+    let code = sh.groups.code.get(g).cloned().flatten();
+    let observed = sh.groups.observed.get(g).copied().flatten().is_some();
+    let toward = sh.detail.toward;
+    // Writing to a String cannot fail.
+    let _ = match (code, observed) {
+        (Some(c), true) => write!(
+            s,
+            " (shrunk toward the value observed in parent area {c}, {toward:.prec$} {unit}"
+        ),
+        (Some(c), false) => write!(
+            s,
+            " (shrunk toward the pooled value of parent area {c}, {toward:.prec$} {unit}"
+        ),
+        (None, _) if sh.groups.parents_given && sh.groups.code.len() > 1 => write!(
+            s,
+            " (shrunk toward the pooled value of the areas without a known parent area, {toward:.prec$} {unit}"
+        ),
+        (None, _) => write!(
+            s,
+            " (shrunk toward the pooled value of the areas scored, {toward:.prec$} {unit}"
+        ),
+    };
+    let _ = write!(
+        s,
+        "; weight {:.2} on the area's own {:.prec$} {unit})",
+        sh.detail.weight, sh.raw
+    );
+}
+
 /// The plain-words reason for one indicator of one area. Built in one buffer: this runs once per
 /// area and indicator.
 fn reason(
@@ -68,26 +110,22 @@ fn reason(
     a: usize,
     value: Option<f64>,
     excluded: bool,
-    raw: Option<f64>,
+    shrunk: Option<Shrunk<'_>>,
     ref_text: &str,
 ) -> String {
     use std::fmt::Write as _;
     if excluded {
         return format!("{}: area excluded from ranking", ind.label);
     }
-    let (gap, reference, varies) = (leaf.gap[a], leaf.reference, leaf.varies);
+    let (gap, reference, varies) = (leaf.gap(a), leaf.reference, leaf.varies);
     let prec = usize::from(ind.decimals);
     match (value, gap) {
         (Some(v), _) => {
             let mut s = String::with_capacity(ind.label.len() + ref_text.len() + 24);
             // Writing to a String cannot fail.
             let _ = write!(s, "{} {v:.prec$} {}", ind.label, ind.unit);
-            if let Some(r) = raw {
-                let _ = write!(
-                    s,
-                    " (shrunk toward the pooled value; {r:.prec$} {} before shrinkage)",
-                    ind.unit
-                );
+            if let Some(sh) = shrunk {
+                shrink_text(&mut s, &sh, prec, &ind.unit);
             }
             s.push_str(ref_text);
             if let Some(r) = reference
@@ -220,7 +258,7 @@ pub(crate) fn rank_point(plan: &Plan, m: &Array2<f64>, prep: &Prepared) -> Ranke
 
 pub(crate) fn score_values(
     spec: &ModelSpec,
-    input: &IndicatorTable,
+    input: ScoringInput<'_>,
 ) -> Result<super::ScoreValues, ModelError> {
     let prep = prepare(spec, input)?;
     let m = point_matrix(spec, &prep);
@@ -232,21 +270,45 @@ pub(crate) fn score_values(
     })
 }
 
-pub(crate) fn evaluate(spec: &ModelSpec, input: &IndicatorTable) -> Result<Evaluation, ModelError> {
+pub(crate) fn evaluate(
+    spec: &ModelSpec,
+    input: ScoringInput<'_>,
+) -> Result<Evaluation, ModelError> {
     let prep = prepare(spec, input)?;
     let m = point_matrix(spec, &prep);
     let plan = &spec.plan;
     let dec = decompose(plan, &m, &prep);
-    let codes = &input.area_codes;
+    let codes = &input.table.area_codes;
     let l = plan.leaves;
 
-    // Raw (unshrunk) values for reasons of shrunk indicators.
-    let raw_value = |k: usize, a: usize| -> Option<f64> {
+    // Shrunk indicators: each area's raw (unshrunk) value, weight and target, for reasons.
+    let mut scratch = ShrinkScratch::default();
+    let details: Vec<Vec<Option<ShrinkDetail>>> = prep
+        .leaves
+        .iter()
+        .map(|leaf| {
+            let mut det = Vec::new();
+            if leaf.shrink.is_some() {
+                let mut row = ndarray::Array1::<f64>::zeros(prep.n);
+                leaf.fill_point(
+                    &mut row.view_mut(),
+                    &prep.included,
+                    &mut scratch,
+                    Some(&mut det),
+                );
+            }
+            det
+        })
+        .collect();
+    let shrunk = |k: usize, a: usize| -> Option<Shrunk<'_>> {
         let leaf = &prep.leaves[k];
-        if !leaf.shrink || leaf.gap[a].is_some() || !prep.included[a] {
-            return None;
-        }
-        Some(leaf.kind.scale() * leaf.num[a] / leaf.den[a])
+        let groups = leaf.shrink.as_ref()?;
+        let detail = details[k].get(a).copied().flatten()?;
+        Some(Shrunk {
+            raw: leaf.kind.scale() * leaf.num[a] / leaf.den[a],
+            detail,
+            groups,
+        })
     };
 
     let score_step = plan.steps.iter().find(|s| s.out == plan.score);
@@ -273,15 +335,7 @@ pub(crate) fn evaluate(spec: &ModelSpec, input: &IndicatorTable) -> Result<Evalu
                 value,
                 reference: leaf.reference,
                 contribution: if scored { dec[[a, k]] } else { 0.0 },
-                reason: reason(
-                    ind,
-                    leaf,
-                    a,
-                    value,
-                    excluded,
-                    raw_value(k, a),
-                    &ref_texts[k],
-                ),
+                reason: reason(ind, leaf, a, value, excluded, shrunk(k, a), &ref_texts[k]),
             });
         }
         contributions.sort_by(|x, y| {
@@ -379,4 +433,145 @@ pub(crate) fn evaluate(spec: &ModelSpec, input: &IndicatorTable) -> Result<Evalu
         scores: ScoreTable { rows },
         columns,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{IndicatorColumn, IndicatorTable, ParentLevel, ParentValue};
+    use super::*;
+
+    fn model(shrinkage: &str) -> ModelSpec {
+        ModelSpec::from_toml("t.toml", &model_text(shrinkage)).unwrap()
+    }
+
+    fn model_text(shrinkage: &str) -> String {
+        format!(
+            r#"[model]
+name = "t"
+version = "1"
+title = "T"
+description = "Test."
+levels = ["parish"]
+score = "total"
+
+[[indicators]]
+id = "a"
+label = "Smoking"
+unit = "%"
+kind = "proportion"
+direction = "higher_is_worse"
+domain = "d"
+min_denominator = 1
+shrinkage = "{shrinkage}"
+
+[[steps]]
+name = "total"
+op = "weighted_sum"
+inputs = ["a"]
+weights = [1]
+"#
+        )
+    }
+
+    /// Parishes A, B in municipality 101 and C, D in 102 (C's value observed at 102 as well).
+    fn table() -> (IndicatorTable, ParentLevel) {
+        let t = IndicatorTable {
+            area_codes: ["A", "B", "C", "D", "E"].map(String::from).to_vec(),
+            columns: vec![IndicatorColumn {
+                indicator: "a".into(),
+                numerator: vec![Some(10.0), Some(30.0), Some(5.0), Some(5.0), Some(7.0)],
+                denominator: vec![Some(100.0), Some(100.0), Some(20.0), Some(80.0), Some(70.0)],
+            }],
+        };
+        let p = ParentLevel {
+            parent_codes: vec![
+                Some("101".into()),
+                Some("101".into()),
+                Some("102".into()),
+                Some("102".into()),
+                None,
+            ],
+            observed: vec![ParentValue {
+                parent_code: "102".into(),
+                indicator: "a".into(),
+                numerator: 120.0,
+                denominator: 1000.0,
+            }],
+        };
+        (t, p)
+    }
+
+    /// `shrinkage = "parent"` scores with the parents' values (A: 11.870406 %, hand-computed in
+    /// `kernel::leaves`' known-answer test), says so in the reason with the weight, and without a
+    /// parent level is the same as `"table"`.
+    #[test]
+    fn parent_shrinkage_in_scores_and_reasons() {
+        let (t, p) = table();
+        let parent = model("parent");
+        let with = parent
+            .score(ScoringInput::new(&t).with_parents(&p))
+            .unwrap();
+        let a = &with.rows[0].contributions[0];
+        assert!((a.value.unwrap() - 11.870406014990126).abs() < 1e-9);
+        assert!(
+            a.reason
+                .contains("shrunk toward the pooled value of parent area 101, 20.1 %")
+                && a.reason.contains("weight 0.81 on the area's own 10.0 %"),
+            "{}",
+            a.reason
+        );
+        let c = &with.rows[2].contributions[0];
+        assert!(
+            c.reason
+                .contains("shrunk toward the value observed in parent area 102, 12.0 %"),
+            "{}",
+            c.reason
+        );
+        let e = &with.rows[4].contributions[0];
+        assert!(
+            e.reason.contains(
+                "shrunk toward the pooled value of the areas without a known parent area"
+            ),
+            "{}",
+            e.reason
+        );
+        // Without parents: the table's pooled value, as `shrinkage = "table"`.
+        let without = parent.score(&t).unwrap();
+        let table_model = model("table").score(&t).unwrap();
+        assert_eq!(without, table_model);
+        assert!(
+            without.rows[0].contributions[0]
+                .reason
+                .contains("shrunk toward the pooled value of the areas scored"),
+            "{}",
+            without.rows[0].contributions[0].reason
+        );
+        assert_ne!(with.rows[0].score, without.rows[0].score);
+        // Monte Carlo draws run with the parent groups, deterministically.
+        let input = ScoringInput::new(&t).with_parents(&p);
+        let d1 = parent.score_with_draws(input, 50, 3).unwrap();
+        let d2 = parent.score_with_draws(input, 50, 3).unwrap();
+        assert_eq!(d1, d2);
+        assert_eq!(d1.scores, with);
+    }
+
+    /// Parent codes must match the areas; observed parent values must be proportions.
+    #[test]
+    fn parent_level_errors() {
+        let (t, mut p) = table();
+        let m = model("parent");
+        p.parent_codes.pop();
+        let e = m.score(ScoringInput::new(&t).with_parents(&p)).unwrap_err();
+        assert!(e.to_string().contains("parent_codes"), "{e}");
+        let (t, mut p) = table();
+        p.observed[0].numerator = 2000.0;
+        let e = m.score(ScoringInput::new(&t).with_parents(&p)).unwrap_err();
+        assert!(e.to_string().contains("102"), "{e}");
+        let e = ModelSpec::from_toml("t.toml", &model_text("grandparent")).unwrap_err();
+        assert!(
+            e.to_string().contains("unknown shrinkage 'grandparent'"),
+            "{e}"
+        );
+        assert!(ModelSpec::from_toml("t.toml", &model_text("parent")).is_ok());
+    }
 }

@@ -19,7 +19,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::plan::{Cmp, Missing, Op, Plan, Step};
-use super::{Direction, IndicatorKind, IndicatorSpec, LeafInput, ModelError, ModelSpec};
+use super::{Direction, IndicatorKind, IndicatorSpec, LeafInput, ModelError, ModelSpec, Shrinkage};
 use crate::geo::Level;
 use crate::transform::{EXP_TRANSFORM_CONSTANT, RankNormalForm};
 
@@ -631,7 +631,20 @@ fn indicators(
             None => 1.0,
         };
         let shrink = match &ri.shrinkage {
-            Some(s) if s.get_ref() == "table" => {
+            Some(s) => {
+                let kind_of = match s.get_ref().as_str() {
+                    "table" => Shrinkage::Table,
+                    "parent" => Shrinkage::Parent,
+                    other => {
+                        return Err(cx.invalid(
+                            key("shrinkage"),
+                            s,
+                            format!(
+                                "unknown shrinkage '{other}': expected \"table\" (toward the pooled value of all areas scored) or \"parent\" (toward each area's parent area)"
+                            ),
+                        ));
+                    }
+                };
                 if kind != IndicatorKind::Proportion {
                     return Err(cx.invalid(
                         key("shrinkage"),
@@ -639,16 +652,9 @@ fn indicators(
                         "shrinkage applies to proportions",
                     ));
                 }
-                true
+                Some(kind_of)
             }
-            Some(s) => {
-                return Err(cx.invalid(
-                    key("shrinkage"),
-                    s,
-                    format!("unknown shrinkage '{}': expected \"table\" (toward the pooled value of all areas scored)", s.get_ref()),
-                ));
-            }
-            None => false,
+            None => None,
         };
         out.push(IndicatorSpec {
             id: id.clone(),

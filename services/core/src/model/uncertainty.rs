@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{IndicatorTable, ModelError, ModelSpec, ScoreTable};
+use super::{ModelError, ModelSpec, ScoreTable, ScoringInput};
 use crate::kernel::draws::rank_draws;
 use crate::kernel::leaves::prepare;
 use crate::transform::top_quantile_max_rank;
@@ -64,21 +64,34 @@ pub struct RankUncertainty {
     pub interval_widened: bool,
 }
 
-/// The inverse-ECDF quantile (R type 1) of sorted ranks: the smallest rank r with at least a
-/// share q of the draws ≤ r.
-fn quantile_sorted(sorted: &[u32], q: f64) -> u32 {
-    let n = sorted.len();
-    let idx = ((q * n as f64).ceil() as usize).clamp(1, n) - 1;
-    sorted[idx]
+/// The index of the inverse-ECDF quantile (R type 1) q among n sorted values: the smallest rank
+/// r with at least a share q of the draws ≤ r is the value at this index.
+fn quantile_index(n: usize, q: f64) -> usize {
+    ((q * n as f64).ceil() as usize).clamp(1, n) - 1
+}
+
+/// The inverse-ECDF quantiles (R type 1) `qs` (ascending) of `values`, by selection (O(n) each)
+/// instead of a full sort; `values` is reordered.
+fn quantiles<const K: usize>(values: &mut [u32], qs: [f64; K]) -> [u32; K] {
+    let n = values.len();
+    let mut out = [0u32; K];
+    let mut from = 0; // values[..from] are all ≤ values[from..] after the previous selection
+    for (o, q) in out.iter_mut().zip(qs) {
+        let i = quantile_index(n, q).max(from);
+        let (_, v, _) = values[from..].select_nth_unstable(i - from);
+        *o = *v;
+        from = i;
+    }
+    out
 }
 
 impl ModelSpec {
     /// Scores `input` and measures how sure each rank is, by Monte Carlo with `draws` draws and
     /// the given `seed` (k of `p_top_k` = [`DEFAULT_TOP_K`]); see
     /// [`ModelSpec::score_with_uncertainty`].
-    pub fn score_with_draws(
+    pub fn score_with_draws<'a>(
         &self,
-        input: &IndicatorTable,
+        input: impl Into<ScoringInput<'a>>,
         draws: u32,
         seed: u64,
     ) -> Result<UncertainScoreTable, ModelError> {
@@ -108,11 +121,12 @@ impl ModelSpec {
     ///   cannot be told apart at the 90 % level.
     ///
     /// Same input, model and seed give bit-identical output on any number of threads.
-    pub fn score_with_uncertainty(
+    pub fn score_with_uncertainty<'a>(
         &self,
-        input: &IndicatorTable,
+        input: impl Into<ScoringInput<'a>>,
         opts: &DrawOptions,
     ) -> Result<UncertainScoreTable, ModelError> {
+        let input: ScoringInput<'a> = input.into();
         if opts.draws == 0 || opts.draws > 100_000 {
             return Err(ModelError::InvalidArgument {
                 argument: "draws".to_owned(),
@@ -131,10 +145,18 @@ impl ModelSpec {
         let n_scored = scores.rows.iter().filter(|r| r.score.is_some()).count();
         let top_decile = top_quantile_max_rank(n_scored, 10);
         let mut uncertainty: Vec<RankUncertainty> = Vec::with_capacity(prep.n);
-        let mut col: Vec<u32> = Vec::with_capacity(opts.draws as usize);
-        for (a, row) in scores.rows.iter().enumerate() {
-            col.clear();
-            col.extend(ranks.column(a).iter().copied().filter(|&r| r > 0));
+        // Each area's ranks over the draws, gathered in one sequential pass over the draws (a
+        // column of the draws × areas matrix is strided; reading 2,100 of them cost more than
+        // the summaries themselves).
+        let mut cols: Vec<Vec<u32>> = vec![Vec::with_capacity(opts.draws as usize); prep.n];
+        for draw in ranks.rows() {
+            for (col, &r) in cols.iter_mut().zip(draw.iter()) {
+                if r > 0 {
+                    col.push(r);
+                }
+            }
+        }
+        for (row, col) in scores.rows.iter().zip(cols.iter_mut()) {
             if row.rank.is_none() || col.is_empty() {
                 uncertainty.push(RankUncertainty {
                     area_code: row.area_code.clone(),
@@ -148,14 +170,13 @@ impl ModelSpec {
                 });
                 continue;
             }
-            col.sort_unstable();
             let d = col.len() as f64;
             let point = row.rank.unwrap_or(0);
-            let (q05, q95) = (quantile_sorted(&col, 0.05), quantile_sorted(&col, 0.95));
+            let [q05, q50, q95] = quantiles(col, [0.05, 0.5, 0.95]);
             let top = |t: u32| col.iter().filter(|&&r| r <= t).count() as f64 / d;
             uncertainty.push(RankUncertainty {
                 area_code: row.area_code.clone(),
-                rank_median: Some(quantile_sorted(&col, 0.5)),
+                rank_median: Some(q50),
                 rank_p05: Some(q05.min(point)),
                 rank_p95: Some(q95.max(point)),
                 p_top_k: Some(top(opts.top_k)),
@@ -190,5 +211,34 @@ impl ModelSpec {
             top_k: opts.top_k,
             top_decile_max_rank: top_decile,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{RngExt, SeedableRng};
+
+    /// Quantiles by selection equal those of the sorted values (R type 1), with ties and at the
+    /// ends.
+    #[test]
+    fn quantiles_by_selection_match_sorting() {
+        let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(3);
+        for n in [1usize, 2, 3, 19, 20, 21, 100, 1000] {
+            for range in [1u32, 5, 50, 5000] {
+                let mut v: Vec<u32> = (0..n).map(|_| rng.random_range(1..=range)).collect();
+                let mut sorted = v.clone();
+                sorted.sort_unstable();
+                let qs = [0.05, 0.5, 0.95];
+                let got = quantiles(&mut v, qs);
+                for (g, q) in got.iter().zip(qs) {
+                    assert_eq!(
+                        *g,
+                        sorted[quantile_index(n, q)],
+                        "n={n} range={range} q={q}"
+                    );
+                }
+            }
+        }
     }
 }

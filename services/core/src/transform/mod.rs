@@ -245,5 +245,6 @@ pub(crate) fn from_nan(values: &[f64]) -> Vec<Option<f64>> {
 }
 
 pub(crate) use rank::{
-    RankScratch, decimal_key, exp_transform_nan, f64_key, percent_rank_nan, rank_normal_nan,
+    KeyKind, RankScratch, Source, decimal_key, exp_transform_from, exp_transform_nan, f64_key,
+    percent_rank_from, percent_rank_nan, rank_normal_from, rank_normal_nan,
 };
