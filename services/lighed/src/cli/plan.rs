@@ -224,11 +224,20 @@ struct Table {
 
 type Reader = csv::Reader<std::fs::File>;
 
+/// A column of a [`Table`], resolved once: its name and position (`None` when absent).
+#[derive(Debug, Clone, Copy)]
+struct Col {
+    name: &'static str,
+    index: Option<usize>,
+}
+
 impl Table {
     fn open(path: &Path, allowed: &[&str], required: &[&str]) -> anyhow::Result<(Table, Reader)> {
         let file = path.display().to_string();
+        // Fields are trimmed when read (only the ones used), records are read as bytes into one
+        // reused buffer: no per-record allocation or UTF-8 pass over the whole record.
         let mut reader = csv::ReaderBuilder::new()
-            .trim(csv::Trim::All)
+            .buffer_capacity(1 << 16)
             .from_path(path)
             .with_context(|| format!("{file}: cannot open"))?;
         let header = reader
@@ -237,7 +246,7 @@ impl Table {
             .clone();
         let mut columns = HashMap::new();
         for (k, name) in header.iter().enumerate() {
-            let name = name.trim_start_matches('\u{feff}');
+            let name = name.trim().trim_start_matches('\u{feff}');
             if !allowed.contains(&name) {
                 return Err(InputError {
                     file,
@@ -280,15 +289,23 @@ impl Table {
         Ok((Table { file, columns }, reader))
     }
 
+    /// The column called `name`.
+    fn col(&self, name: &'static str) -> Col {
+        Col {
+            name,
+            index: self.columns.get(name).copied(),
+        }
+    }
+
     /// Calls `f(line, record)` for every data record, reusing one record buffer.
     fn for_each(
         &self,
         mut reader: Reader,
-        mut f: impl FnMut(u64, &csv::StringRecord) -> anyhow::Result<()>,
+        mut f: impl FnMut(u64, &csv::ByteRecord) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
-        let mut rec = csv::StringRecord::new();
+        let mut rec = csv::ByteRecord::new();
         loop {
-            match reader.read_record(&mut rec) {
+            match reader.read_byte_record(&mut rec) {
                 Ok(false) => return Ok(()),
                 Ok(true) => {
                     let line = rec.position().map_or(0, |p| p.line());
@@ -302,33 +319,41 @@ impl Table {
         }
     }
 
-    fn err(&self, line: u64, col: &str, message: String) -> anyhow::Error {
+    fn err(&self, line: u64, col: Col, message: String) -> anyhow::Error {
         InputError {
             file: self.file.clone(),
             line,
-            column: self.columns.get(col).map_or(1, |c| c + 1),
+            column: col.index.map_or(1, |c| c + 1),
             message,
         }
         .into()
     }
 
     /// The trimmed cell, `None` when the column is absent or the cell empty.
-    fn cell<'r>(&self, rec: &'r csv::StringRecord, col: &str) -> Option<&'r str> {
-        self.columns
-            .get(col)
-            .and_then(|&k| rec.get(k))
-            .filter(|s| !s.is_empty())
+    fn cell<'r>(
+        &self,
+        line: u64,
+        rec: &'r csv::ByteRecord,
+        col: Col,
+    ) -> anyhow::Result<Option<&'r str>> {
+        let Some(bytes) = col.index.and_then(|k| rec.get(k)) else {
+            return Ok(None);
+        };
+        let s = std::str::from_utf8(bytes)
+            .map_err(|e| self.err(line, col, format!("invalid UTF-8 in {}: {e}", col.name)))?
+            .trim();
+        Ok((!s.is_empty()).then_some(s))
     }
 
-    fn text(&self, line: u64, rec: &csv::StringRecord, col: &str) -> anyhow::Result<String> {
-        self.cell(rec, col)
+    fn text(&self, line: u64, rec: &csv::ByteRecord, col: Col) -> anyhow::Result<String> {
+        self.cell(line, rec, col)?
             .map(str::to_owned)
-            .ok_or_else(|| self.err(line, col, format!("empty {col}")))
+            .ok_or_else(|| self.err(line, col, format!("empty {}", col.name)))
     }
 
     /// A finite number ≥ 0, or `None` for an empty cell.
-    fn number(&self, line: u64, rec: &csv::StringRecord, col: &str) -> anyhow::Result<Option<f64>> {
-        let Some(s) = self.cell(rec, col) else {
+    fn number(&self, line: u64, rec: &csv::ByteRecord, col: Col) -> anyhow::Result<Option<f64>> {
+        let Some(s) = self.cell(line, rec, col)? else {
             return Ok(None);
         };
         match s.parse::<f64>() {
@@ -336,31 +361,35 @@ impl Table {
             _ => Err(self.err(
                 line,
                 col,
-                format!("{col} must be a finite number ≥ 0, got '{s}'"),
+                format!("{} must be a finite number ≥ 0, got '{s}'", col.name),
             )),
         }
     }
 
-    fn location(&self, line: u64, rec: &csv::StringRecord) -> anyhow::Result<Option<LonLat>> {
-        match (self.cell(rec, "lon"), self.cell(rec, "lat")) {
+    fn location(&self, line: u64, rec: &csv::ByteRecord) -> anyhow::Result<Option<LonLat>> {
+        let (lon_col, lat_col) = (self.col("lon"), self.col("lat"));
+        match (
+            self.cell(line, rec, lon_col)?,
+            self.cell(line, rec, lat_col)?,
+        ) {
             (None, None) => Ok(None),
             (Some(lon), Some(lat)) => {
-                let parse = |s: &str, col: &str, lim: f64| -> anyhow::Result<f64> {
+                let parse = |s: &str, col: Col, lim: f64| -> anyhow::Result<f64> {
                     match s.parse::<f64>() {
                         Ok(v) if v.is_finite() && v.abs() <= lim => Ok(v),
                         _ => Err(self.err(
                             line,
                             col,
-                            format!("{col} must be a number in −{lim}…{lim}, got '{s}'"),
+                            format!("{} must be a number in −{lim}…{lim}, got '{s}'", col.name),
                         )),
                     }
                 };
                 Ok(Some(LonLat {
-                    lon: parse(lon, "lon", 180.0)?,
-                    lat: parse(lat, "lat", 90.0)?,
+                    lon: parse(lon, lon_col, 180.0)?,
+                    lat: parse(lat, lat_col, 90.0)?,
                 }))
             }
-            _ => Err(self.err(line, "lon", "give both lon and lat, or neither".into())),
+            _ => Err(self.err(line, lon_col, "give both lon and lat, or neither".into())),
         }
     }
 }
@@ -370,13 +399,13 @@ fn check_unique(
     seen: &mut HashMap<String, u64>,
     id: &str,
     line: u64,
-    col: &str,
+    col: Col,
 ) -> anyhow::Result<()> {
     if let Some(first) = seen.insert(id.to_string(), line) {
         return Err(t.err(
             line,
             col,
-            format!("duplicate {col} '{id}' (first on line {first})"),
+            format!("duplicate {} '{id}' (first on line {first})", col.name),
         ));
     }
     Ok(())
@@ -388,19 +417,20 @@ fn read_demand(path: &Path) -> anyhow::Result<Vec<DemandPoint>> {
         &["demand_id", "weight", "council", "lon", "lat"],
         &["demand_id", "weight"],
     )?;
+    let (id_col, weight_col, council_col) = (t.col("demand_id"), t.col("weight"), t.col("council"));
     let mut seen = HashMap::new();
     let mut out = Vec::new();
     t.for_each(reader, |line, rec| {
-        let id = t.text(line, rec, "demand_id")?;
-        check_unique(&t, &mut seen, &id, line, "demand_id")?;
+        let id = t.text(line, rec, id_col)?;
+        check_unique(&t, &mut seen, &id, line, id_col)?;
         let weight = t
-            .number(line, rec, "weight")?
-            .ok_or_else(|| t.err(line, "weight", "empty weight".into()))?;
+            .number(line, rec, weight_col)?
+            .ok_or_else(|| t.err(line, weight_col, "empty weight".into()))?;
         out.push(DemandPoint {
             id,
             weight,
             population: None,
-            council: t.cell(rec, "council").map(str::to_owned),
+            council: t.cell(line, rec, council_col)?.map(str::to_owned),
             location: t.location(line, rec)?,
         });
         Ok(())
@@ -427,27 +457,34 @@ fn read_sites(path: &Path) -> anyhow::Result<Vec<CandidateSite>> {
         ],
         &["site_id"],
     )?;
+    let (id_col, capacity_col, cost_col, council_col, required_col) = (
+        t.col("site_id"),
+        t.col("capacity"),
+        t.col("cost"),
+        t.col("council"),
+        t.col("required"),
+    );
     let mut seen = HashMap::new();
     let mut out = Vec::new();
     t.for_each(reader, |line, rec| {
-        let id = t.text(line, rec, "site_id")?;
-        check_unique(&t, &mut seen, &id, line, "site_id")?;
-        let required = match t.cell(rec, "required") {
+        let id = t.text(line, rec, id_col)?;
+        check_unique(&t, &mut seen, &id, line, id_col)?;
+        let required = match t.cell(line, rec, required_col)? {
             None => false,
             Some(s) => parse_bool(s).ok_or_else(|| {
                 t.err(
                     line,
-                    "required",
+                    required_col,
                     format!("required must be true/false, 1/0, yes/no or ja/nej, got '{s}'"),
                 )
             })?,
         };
         out.push(CandidateSite {
             id,
-            capacity: t.number(line, rec, "capacity")?,
-            cost: t.number(line, rec, "cost")?,
+            capacity: t.number(line, rec, capacity_col)?,
+            cost: t.number(line, rec, cost_col)?,
             required,
-            council: t.cell(rec, "council").map(str::to_owned),
+            council: t.cell(line, rec, council_col)?.map(str::to_owned),
             location: t.location(line, rec)?,
         });
         Ok(())
@@ -464,14 +501,18 @@ fn read_matrix(path: &Path) -> anyhow::Result<Vec<DistanceEntry>> {
         &["site_id", "demand_id", "distance"],
         &["site_id", "demand_id", "distance"],
     )?;
-    let mut out = Vec::new();
+    let (site_col, demand_col, distance_col) =
+        (t.col("site_id"), t.col("demand_id"), t.col("distance"));
+    // Sized from the file: about 25 bytes a row.
+    let rows_guess = std::fs::metadata(path).map_or(0, |m| m.len() / 25) as usize;
+    let mut out = Vec::with_capacity(rows_guess.min(1 << 24));
     t.for_each(reader, |line, rec| {
         out.push(DistanceEntry {
-            site_id: t.text(line, rec, "site_id")?,
-            demand_id: t.text(line, rec, "demand_id")?,
+            site_id: t.text(line, rec, site_col)?,
+            demand_id: t.text(line, rec, demand_col)?,
             distance: t
-                .number(line, rec, "distance")?
-                .ok_or_else(|| t.err(line, "distance", "empty distance".into()))?,
+                .number(line, rec, distance_col)?
+                .ok_or_else(|| t.err(line, distance_col, "empty distance".into()))?,
         });
         Ok(())
     })?;
