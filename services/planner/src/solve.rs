@@ -20,8 +20,8 @@ const ILS_RESTART_AFTER: usize = 200;
 
 /// Default of [`SolveOptions::ils_gap_tolerance`]: 0.1 %.
 pub const DEFAULT_ILS_GAP_TOLERANCE: f64 = 0.001;
-/// Default of [`SolveOptions::ils_patience_within_gap`]: 100 perturbations.
-pub const DEFAULT_ILS_PATIENCE_WITHIN_GAP: usize = 100;
+/// Default of [`SolveOptions::ils_patience_within_gap`]: 50 perturbations.
+pub const DEFAULT_ILS_PATIENCE_WITHIN_GAP: usize = 50;
 
 /// The time budget `auto` gives the exact search when no time limit is set: 10 s.
 pub const AUTO_DEFAULT_BUDGET: Duration = Duration::from_secs(10);
@@ -73,7 +73,7 @@ pub struct SolveOptions {
     /// stops at the bound, after 400 perturbations without a better plan, or after
     /// `ils_iterations`. 0 = run to those limits.
     pub ils_gap_tolerance: f64,
-    /// See [`SolveOptions::ils_gap_tolerance`]. Default 100.
+    /// See [`SolveOptions::ils_gap_tolerance`]. Default 50.
     pub ils_patience_within_gap: usize,
     /// Which exact method.
     pub exact_engine: ExactEngine,
@@ -201,13 +201,22 @@ pub fn solve(problem: &ValidProblem, options: &SolveOptions) -> Result<Plan, Pla
     let greedy_open = search.open_sorted();
     let greedy_eval = evaluate(&ctx, &greedy_open)?;
     let greedy_value = greedy_eval.feasible().then_some(greedy_eval.value);
-    let mut heuristic = if options.local_search {
-        local_search(&mut search, deadline);
-        SolverUsed::GreedySwap
+    let (mut heuristic, h_open) = if !options.local_search {
+        (SolverUsed::Greedy, greedy_open.clone())
+    } else if swap::applies(p) && swap::feasible_start(p, &greedy_open) {
+        // The same swap neighbourhood, with the incremental tables of `swap` (best improvement).
+        let (open, _) = swap::improve(
+            p,
+            &greedy_open,
+            f64::INFINITY,
+            swap::IlsSettings::DESCENT,
+            deadline,
+        );
+        (SolverUsed::GreedySwap, open)
     } else {
-        SolverUsed::Greedy
+        local_search(&mut search, deadline);
+        (SolverUsed::GreedySwap, search.open_sorted())
     };
-    let h_open = search.open_sorted();
     let h_eval = evaluate(&ctx, &h_open)?;
     let mut best: Option<(Vec<usize>, Evaluation)> = None;
     let violation = h_eval.violation.clone();
@@ -277,9 +286,16 @@ pub fn solve(problem: &ValidProblem, options: &SolveOptions) -> Result<Plan, Pla
                 starts.push(sel);
             }
         }
+        // Descend from every start first and search from the best descended plan first: the
+        // search from a later start is skipped once a plan is within the gap tolerance.
+        let mut starts: Vec<(Vec<usize>, f64)> = starts
+            .iter()
+            .map(|s| swap::improve(p, s, bound, swap::IlsSettings::DESCENT, deadline))
+            .collect();
+        starts.sort_by(|a, b| b.1.total_cmp(&a.1));
         let mut found: Option<(Vec<usize>, f64)> = None;
         let mut runs = 0;
-        for start in &starts {
+        for (start, _) in &starts {
             // A plan within the gap tolerance ends the search (see `ils_gap_tolerance`).
             if found.as_ref().is_some_and(|f| {
                 settings.close_gap > 0.0 && swap::within_gap(f.1, bound, settings.close_gap)

@@ -16,7 +16,7 @@
 //! current plan (then the moves are undone), keeps the best plan seen, and restarts from it after
 //! 200 perturbations without a new best. It stops when the best plan reaches the bound (it is then
 //! optimal), after 400 perturbations without a new best, or — once the best plan is within a
-//! stated relative gap of the bound (default 0.1 %) — after 100 perturbations without a new best
+//! stated relative gap of the bound (default 0.1 %) — after 50 perturbations without a new best
 //! (the defaults are the driver's: [`crate::SolveOptions`]). Seeded, so the same input gives the
 //! same plan.
 
