@@ -6,7 +6,20 @@
 //! lighed plan --demand D.csv --sites S.csv (--distances M.csv | --radius-km R) [--radius R]
 //!             [--open P | --budget KR] [--objective coverage|median|set-cover]
 //!             [--solver auto|exact|heuristic] [--time-limit SECONDS] [--format json|csv]
+//!             [--teams N [--team-hours H] [--team-base SITE_ID]]
+//!             [--min-share S] [--max-share S] [--council-budget KR] [--council-rules FILE]
 //! ```
+//!
+//! Teams and fairness: `--teams N` outreach teams (with neither `--open` nor `--budget`, N sites
+//! are opened) work `--team-hours H` hours a week each (default 37), spread over the open sites
+//! in proportion to the need each reaches (`hours_per_week` per site in the output);
+//! `--team-base SITE_ID` keeps the teams' base open. `--min-share S` / `--max-share S` (0–1,
+//! coverage objective only): every health council reaches at least / at most S of its own need.
+//! `--council-budget KR`: the yearly budget of each council for the sites in it (default
+//! 1,600,000 kr, the 2026 split of the 8 mio. kr. pool into five). `--council-rules FILE`
+//! overrides these per council: CSV `council,min_share,max_share,budget_kr`, an empty cell keeps
+//! the default. Reach counts for the council of the demand point, cost for the council of the
+//! site.
 //!
 //! File contracts (CSV, `,`-separated, with a header naming the columns; optional columns may be
 //! left out; any other column is an error so that a misspelt name is not silently ignored):
@@ -16,14 +29,15 @@
 //! | `D.csv` | `demand_id,weight[,council][,lon,lat]` |
 //! | `S.csv` | `site_id[,capacity][,cost][,council][,required][,lon,lat]` |
 //! | `M.csv` | `site_id,demand_id,distance` |
+//! | `--council-rules` | `council[,min_share][,max_share][,budget_kr]` |
 //!
 //! Coverage is `distance <= radius` (inclusive). With `--radius-km R` distances are great-circle
 //! metres between the `lon,lat` of the points (both files need them) and the radius is
 //! `R × 1000` m; with `--distances M.csv` the radius is `--radius` in the matrix's units, and a
 //! pair missing from the matrix means "no route". `required` accepts `true/false`, `1/0`,
 //! `yes/no`, `ja/nej` (empty = false); empty `capacity`, `cost`, `council`, `lon,lat` cells mean
-//! "none". Site costs count against their council's yearly budget of 1,600,000 kr (the default
-//! per-council budget; sites without a council or cost are not limited by it).
+//! "none". Site costs count against their council's yearly budget (`--council-budget`, default
+//! 1,600,000 kr; sites without a council or cost are not limited by it).
 //!
 //! Output (`--format json`, the default): one object with `objective`, `objective_value`,
 //! `open_sites` (site ids), `covered_weight`, `uncovered_demand_points`, `mean_distance`,
@@ -37,18 +51,26 @@
 //!
 //! Errors are one line, `file:line:column: message` for file problems (line 1 is the header,
 //! columns count from 1); an infeasible request names the constraint (e.g. `open: 17 sites
-//! requested but only 16 candidate sites exist`). Nothing is written on error.
+//! requested but only 16 candidate sites exist`) and exits with status 2, as do invalid values
+//! the planner rejects. Nothing is written on error.
+//!
+//! The heuristic's stopping rule (documented on `lighed_planner::SolveOptions`): the iterated
+//! local search stops at the bound, after 400 perturbations without a better plan, or — once its
+//! plan is within 0.1 % of the upper bound — after 50 without one.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::ValueEnum;
+
+use crate::error::AppError;
 use lighed_planner::{
-    CandidateSite, Coverage, DemandPoint, DistanceEntry, DistanceMatrix, Fairness, Limit, LonLat,
-    Objective, Plan, PlanRequest, SolveOptions, SolverChoice,
+    CandidateSite, CouncilRule, Coverage, DEFAULT_COUNCIL_BUDGET_KR, DemandPoint, DistanceEntry,
+    DistanceMatrix, Fairness, Limit, LonLat, Objective, Plan, PlanError, PlanRequest, SolveOptions,
+    SolverChoice, Teams,
 };
 
 /// What to optimise.
@@ -123,6 +145,27 @@ pub struct PlanArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = PlanFormat::Json)]
     pub format: PlanFormat,
+    /// Number of outreach teams; with neither --open nor --budget, this many sites are opened.
+    #[arg(long)]
+    pub teams: Option<u32>,
+    /// Working hours per team per week.
+    #[arg(long, default_value_t = 37.0, requires = "teams")]
+    pub team_hours: f64,
+    /// Id of the candidate site the teams are based at (kept open).
+    #[arg(long, requires = "teams")]
+    pub team_base: Option<String>,
+    /// Every health council reaches at least this share (0–1) of its own need (coverage only).
+    #[arg(long)]
+    pub min_share: Option<f64>,
+    /// No health council reaches more than this share (0–1) of its own need (coverage only).
+    #[arg(long)]
+    pub max_share: Option<f64>,
+    /// Yearly budget in kr of each health council for the sites in it.
+    #[arg(long, default_value_t = DEFAULT_COUNCIL_BUDGET_KR)]
+    pub council_budget: f64,
+    /// Per-council rules CSV: council,min_share,max_share,budget_kr (empty = the default).
+    #[arg(long)]
+    pub council_rules: Option<PathBuf>,
 }
 
 /// A problem in an input file, located by line and column.
@@ -146,9 +189,7 @@ pub struct InputError {
 /// the constraint).
 pub fn run(args: &PlanArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let request = read_request(args)?;
-    let problem = request
-        .validate()
-        .map_err(|e| anyhow::anyhow!("plan: {e}"))?;
+    let problem = request.validate().map_err(plan_error)?;
     let options = SolveOptions {
         solver: match args.solver {
             PlanSolver::Auto => SolverChoice::Auto,
@@ -162,8 +203,7 @@ pub fn run(args: &PlanArgs, out: &mut dyn Write) -> anyhow::Result<()> {
         },
         ..SolveOptions::default()
     };
-    let plan =
-        lighed_planner::solve(&problem, &options).map_err(|e| anyhow::anyhow!("plan: {e}"))?;
+    let plan = lighed_planner::solve(&problem, &options).map_err(plan_error)?;
     let text = match args.format {
         PlanFormat::Json => {
             let mut s = serde_json::to_string_pretty(&plan_json(&plan))?;
@@ -174,6 +214,16 @@ pub fn run(args: &PlanArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     };
     out.write_all(text.as_bytes())?;
     Ok(())
+}
+
+/// A planner error as the CLI reports it: invalid values, infeasible requests (naming the
+/// constraint) and requests no plan was found for are the caller's (exit status 2); a solver
+/// backend failure is not (status 1).
+fn plan_error(e: PlanError) -> anyhow::Error {
+    match e {
+        PlanError::Backend(_) => anyhow::anyhow!("plan: {e}"),
+        e => AppError::invalid("plan", e.to_string()).into(),
+    }
 }
 
 /// Builds the planner request from the flags and files.
@@ -211,8 +261,20 @@ fn read_request(args: &PlanArgs) -> anyhow::Result<PlanRequest> {
             PlanObjective::Median => Objective::Median,
             PlanObjective::SetCover => Objective::SetCover,
         },
-        fairness: Fairness::default(),
-        teams: None,
+        fairness: Fairness {
+            min_share: args.min_share,
+            max_share: args.max_share,
+            council_budget_kr: Some(args.council_budget),
+            councils: match &args.council_rules {
+                Some(path) => read_council_rules(path)?,
+                None => BTreeMap::new(),
+            },
+        },
+        teams: args.teams.map(|count| Teams {
+            count,
+            hours_per_week: args.team_hours,
+            base: args.team_base.clone(),
+        }),
     })
 }
 
@@ -514,6 +576,37 @@ fn read_matrix(path: &Path) -> anyhow::Result<Vec<DistanceEntry>> {
                 .number(line, rec, distance_col)?
                 .ok_or_else(|| t.err(line, distance_col, "empty distance".into()))?,
         });
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// `--council-rules`: `council[,min_share][,max_share][,budget_kr]`, one row per council; an
+/// empty cell keeps the default. Shares are checked (0–1) by the planner, which also rejects a
+/// council no demand point or site belongs to.
+fn read_council_rules(path: &Path) -> anyhow::Result<BTreeMap<String, CouncilRule>> {
+    let (t, reader) = Table::open(
+        path,
+        &["council", "min_share", "max_share", "budget_kr"],
+        &["council"],
+    )?;
+    let (council_col, min_col, max_col, budget_col) = (
+        t.col("council"),
+        t.col("min_share"),
+        t.col("max_share"),
+        t.col("budget_kr"),
+    );
+    let mut seen = HashMap::new();
+    let mut out = BTreeMap::new();
+    t.for_each(reader, |line, rec| {
+        let council = t.text(line, rec, council_col)?;
+        check_unique(&t, &mut seen, &council, line, council_col)?;
+        let rule = CouncilRule {
+            min_share: t.number(line, rec, min_col)?,
+            max_share: t.number(line, rec, max_col)?,
+            budget_kr: t.number(line, rec, budget_col)?,
+        };
+        out.insert(council, rule);
         Ok(())
     })?;
     Ok(out)
