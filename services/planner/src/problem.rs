@@ -610,20 +610,37 @@ impl PlanRequest {
                     }
                     DistanceMatrix::Sparse(entries) => {
                         let mut near: Vec<Vec<(u32, f64)>> = vec![Vec::new(); n];
+                        // Matrix files usually list the pairs grouped by site or by demand point:
+                        // an id equal to the previous row's needs no hash lookup.
+                        let mut last_site: (&str, usize) = ("", usize::MAX);
+                        let mut last_demand: (&str, usize) = ("", usize::MAX);
                         for (e_idx, e) in entries.iter().enumerate() {
                             let field = || format!("distances entry {e_idx}");
-                            let &j = site_index.get(e.site_id.as_str()).ok_or_else(|| {
-                                PlanError::invalid(
-                                    field(),
-                                    format!("unknown site id '{}'", e.site_id),
-                                )
-                            })?;
-                            let &i = demand_index.get(e.demand_id.as_str()).ok_or_else(|| {
-                                PlanError::invalid(
-                                    field(),
-                                    format!("unknown demand id '{}'", e.demand_id),
-                                )
-                            })?;
+                            let j = if last_site.1 != usize::MAX && last_site.0 == e.site_id {
+                                last_site.1
+                            } else {
+                                let &j = site_index.get(e.site_id.as_str()).ok_or_else(|| {
+                                    PlanError::invalid(
+                                        field(),
+                                        format!("unknown site id '{}'", e.site_id),
+                                    )
+                                })?;
+                                last_site = (e.site_id.as_str(), j);
+                                j
+                            };
+                            let i = if last_demand.1 != usize::MAX && last_demand.0 == e.demand_id {
+                                last_demand.1
+                            } else {
+                                let &i =
+                                    demand_index.get(e.demand_id.as_str()).ok_or_else(|| {
+                                        PlanError::invalid(
+                                            field(),
+                                            format!("unknown demand id '{}'", e.demand_id),
+                                        )
+                                    })?;
+                                last_demand = (e.demand_id.as_str(), i);
+                                i
+                            };
                             check_finite_nonneg(
                                 || {
                                     format!(
