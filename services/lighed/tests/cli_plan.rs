@@ -210,6 +210,224 @@ fn infeasible_and_bad_input_fail_with_a_located_message() {
     assert!(!lighed(dir.path(), &args).status.success());
 }
 
+/// A small instance with two health councils: A (a1 = 100 reached only from S1, a2 = 50 only
+/// from S2) and B (b1 = 10 from S3, b2 = 10 from S4). S1 costs 300,000 kr, the others 100,000.
+/// Unconstrained, two sites reach 150 with S1 and S2 and leave council B at nothing.
+fn write_councils(dir: &Path) {
+    std::fs::write(
+        dir.join("D.csv"),
+        "demand_id,weight,council\na1,100,A\na2,50,A\nb1,10,B\nb2,10,B\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("S.csv"),
+        "site_id,cost,council\nS1,300000,A\nS2,100000,A\nS3,100000,B\nS4,100000,B\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("M.csv"),
+        "site_id,demand_id,distance\nS1,a1,1\nS2,a2,1\nS3,b1,1\nS4,b2,1\n",
+    )
+    .unwrap();
+}
+
+const COUNCILS: [&str; 8] = [
+    "--demand",
+    "D.csv",
+    "--sites",
+    "S.csv",
+    "--distances",
+    "M.csv",
+    "--radius",
+    "2",
+];
+
+fn plan_with(dir: &Path, extra: &[&str]) -> serde_json::Value {
+    let mut args = COUNCILS.to_vec();
+    args.extend_from_slice(extra);
+    json(&lighed(dir, &args))
+}
+
+fn open_sites(v: &serde_json::Value) -> Vec<String> {
+    let mut s: Vec<String> = v["open_sites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap().to_string())
+        .collect();
+    s.sort();
+    s
+}
+
+/// Per council name: (share of its need reached, spend, budget).
+fn council_figures(v: &serde_json::Value) -> BTreeMap<String, (f64, f64, f64)> {
+    v["councils"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["council"].as_str().unwrap().to_string(),
+                (
+                    c["share"].as_f64().unwrap(),
+                    c["spend"].as_f64().unwrap(),
+                    c["budget"].as_f64().unwrap(),
+                ),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn council_floor_cap_and_rules_change_the_plan() {
+    let dir = tempfile::tempdir().unwrap();
+    write_councils(dir.path());
+    let free = plan_with(dir.path(), &["--open", "2"]);
+    assert_eq!(open_sites(&free), ["S1", "S2"]);
+    assert_eq!(free["objective_value"], 150.0);
+    assert_eq!(council_figures(&free)["B"].0, 0.0);
+
+    // Floor: every council reaches half its need, so B gets a site; A keeps S1 (2/3 of its need).
+    let floor = plan_with(dir.path(), &["--open", "2", "--min-share", "0.5"]);
+    assert_eq!(floor["objective_value"], 110.0);
+    assert_eq!(floor["proven_optimal"], true);
+    let sites = open_sites(&floor);
+    assert!(sites.contains(&"S1".to_string()), "{sites:?}");
+    for (name, (share, _, _)) in council_figures(&floor) {
+        assert!(share >= 0.5, "{name} reaches {share}");
+    }
+
+    // Cap: no council above half its need, so S1 (2/3 of A's) cannot open: S2 and one B site.
+    let cap = plan_with(dir.path(), &["--open", "2", "--max-share", "0.5"]);
+    assert_eq!(cap["objective_value"], 60.0);
+    assert_eq!(cap["proven_optimal"], true);
+    assert!(open_sites(&cap).contains(&"S2".to_string()));
+    for (name, (share, _, _)) in council_figures(&cap) {
+        assert!(share <= 0.5, "{name} reaches {share}");
+    }
+
+    // A per-council rule: B must reach 90 % of its need — both its sites — and A no floor.
+    std::fs::write(
+        dir.path().join("rules.csv"),
+        "council,min_share,max_share,budget_kr\nB,0.9,,\n",
+    )
+    .unwrap();
+    let rule = plan_with(dir.path(), &["--open", "2", "--council-rules", "rules.csv"]);
+    assert_eq!(open_sites(&rule), ["S3", "S4"]);
+    assert_eq!(rule["objective_value"], 20.0);
+
+    // A per-council budget by rule (A: 250,000 kr) and for every council by flag: S1 (300,000
+    // kr) is out either way; the untouched council keeps the default 1.6 mio. kr.
+    std::fs::write(
+        dir.path().join("budget.csv"),
+        "council,budget_kr\nA,250000\n",
+    )
+    .unwrap();
+    let by_rule = plan_with(
+        dir.path(),
+        &["--open", "2", "--council-rules", "budget.csv"],
+    );
+    assert!(!open_sites(&by_rule).contains(&"S1".to_string()));
+    assert_eq!(by_rule["objective_value"], 60.0);
+    let c = council_figures(&by_rule);
+    assert_eq!((c["A"].2, c["B"].2), (250_000.0, 1_600_000.0));
+    assert!(c["A"].1 <= 250_000.0);
+    let by_flag = plan_with(dir.path(), &["--open", "2", "--council-budget", "250000"]);
+    assert!(!open_sites(&by_flag).contains(&"S1".to_string()));
+    assert!(council_figures(&by_flag).values().all(|c| c.2 == 250_000.0));
+}
+
+#[test]
+fn teams_open_sites_and_share_their_hours() {
+    let dir = tempfile::tempdir().unwrap();
+    write_councils(dir.path());
+    // Two teams, no --open: two sites, 2 × 37 hours a week spread over them by need reached.
+    let v = plan_with(dir.path(), &["--teams", "2"]);
+    assert_eq!(open_sites(&v), ["S1", "S2"]);
+    let hours: Vec<f64> = v["sites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["hours_per_week"].as_f64().unwrap())
+        .collect();
+    assert!((hours.iter().sum::<f64>() - 74.0).abs() < 1e-9, "{hours:?}");
+    // 30 hours each, based at S4: S4 stays open, the other site is the best one, S1.
+    let v = plan_with(
+        dir.path(),
+        &["--teams", "2", "--team-hours", "30", "--team-base", "S4"],
+    );
+    assert_eq!(open_sites(&v), ["S1", "S4"]);
+    let total: f64 = v["sites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["hours_per_week"].as_f64().unwrap())
+        .sum();
+    assert!((total - 60.0).abs() < 1e-9, "{total}");
+    // Without teams there are no hours.
+    let v = plan_with(dir.path(), &["--open", "2"]);
+    assert!(v["sites"][0]["hours_per_week"].is_null());
+    // Team flags need --teams.
+    let mut args = COUNCILS.to_vec();
+    args.extend(["--open", "2", "--team-hours", "30"]);
+    assert!(!lighed(dir.path(), &args).status.success());
+}
+
+#[test]
+fn an_unreachable_council_floor_fails_with_exit_2_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    write_councils(dir.path());
+    // a3 (200, council A) is within the radius of no site: A can reach at most 150/350.
+    std::fs::write(
+        dir.path().join("D.csv"),
+        "demand_id,weight,council\na1,100,A\na2,50,A\na3,200,A\nb1,10,B\nb2,10,B\n",
+    )
+    .unwrap();
+    let mut args = COUNCILS.to_vec();
+    args.extend(["--open", "2", "--min-share", "0.6"]);
+    let o = lighed(dir.path(), &args);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(o.stdout.is_empty());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("council floor of 'A': at least 0.6 of its need must be reached"),
+        "{err}"
+    );
+    // Floors every council can reach alone but not together with one site: the combination.
+    write_councils(dir.path());
+    let mut args = COUNCILS.to_vec();
+    args.extend(["--open", "1", "--min-share", "0.5"]);
+    let o = lighed(dir.path(), &args);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("council floors"), "{err}");
+    // A share outside 0–1 is refused, naming the flag's field.
+    let mut args = COUNCILS.to_vec();
+    args.extend(["--open", "2", "--max-share", "1.5"]);
+    let o = lighed(dir.path(), &args);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("fairness.max_share"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // A rules file naming a council twice is located.
+    std::fs::write(
+        dir.path().join("dup.csv"),
+        "council,min_share\nA,0.5\nA,0.6\n",
+    )
+    .unwrap();
+    let mut args = COUNCILS.to_vec();
+    args.extend(["--open", "2", "--council-rules", "dup.csv"]);
+    let o = lighed(dir.path(), &args);
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("dup.csv:3:1: duplicate council 'A'"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
 /// Region Midtjylland demo: 623 parishes weighted by persons in low-income households (synthetic
 /// demo data, 2025), the 50 synthetic housing areas as candidate sites at 400,000 kr a year each,
 /// 6 teams, 15 km, the five health councils with 1.6 mio. kr. each. The plan reaches every
@@ -289,4 +507,41 @@ fn region_midtjylland_demo_plan_reaches_every_council() {
     }
     assert!(v["gap"].as_f64().unwrap() >= 0.0);
     assert!(v["upper_bound"].as_f64().unwrap() >= v["objective_value"].as_f64().unwrap());
+
+    // 6 outreach teams (opening 6 sites) and a floor: every council reaches at least 37 % of
+    // its own need. Without it Vest reaches about 36.7 %, so the floor changes the plan.
+    let vest_before = council_figures(&v)["Sundhedsråd Vest"].0;
+    assert!(vest_before < 0.37, "{vest_before}");
+    let f = json(&lighed(
+        dir.path(),
+        &[
+            "--demand",
+            "D.csv",
+            "--sites",
+            "S.csv",
+            "--radius-km",
+            "15",
+            "--teams",
+            "6",
+            "--min-share",
+            "0.37",
+            "--solver",
+            "heuristic",
+        ],
+    ));
+    assert_eq!(f["open_sites"].as_array().unwrap().len(), 6);
+    let c = council_figures(&f);
+    assert_eq!(c.len(), 5);
+    for (name, (share, spend, budget)) in &c {
+        assert!(*share >= 0.37, "{name} reaches {share}");
+        assert!(spend <= budget, "{name} spends {spend} of {budget}");
+    }
+    let hours: f64 = f["sites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["hours_per_week"].as_f64().unwrap())
+        .sum();
+    assert!((hours - 6.0 * 37.0).abs() < 1e-6, "{hours}");
+    assert!(f["upper_bound"].as_f64().unwrap() >= f["objective_value"].as_f64().unwrap());
 }

@@ -354,13 +354,13 @@ pub(crate) fn branch_and_bound(
         cand.sort_unstable();
         // Primal heuristic: descend from the Lagrangian's set with fast swaps.
         if swap::applies(p) && swap::feasible_start(p, &cand) {
-            let settings = swap::IlsSettings {
-                iterations: 0,
-                accept_worse: 0.0,
-                restart_after: usize::MAX,
-                stop_after: usize::MAX,
-            };
-            let (improved, _) = swap::improve(p, &cand, f64::INFINITY, settings, deadline);
+            let (improved, _) = swap::improve(
+                p,
+                &cand,
+                f64::INFINITY,
+                swap::IlsSettings::DESCENT,
+                deadline,
+            );
             consider(improved, &mut best, &mut inc)?;
         }
         consider(cand, &mut best, &mut inc)?;

@@ -97,6 +97,6 @@ pub use problem::{
     ValidProblem,
 };
 pub use solve::{
-    AUTO_DEFAULT_BUDGET, ExactEngine, SolveOptions, SolverChoice, evaluate_plan, solve,
-    solve_brute_force,
+    AUTO_DEFAULT_BUDGET, DEFAULT_ILS_GAP_TOLERANCE, DEFAULT_ILS_PATIENCE_WITHIN_GAP, ExactEngine,
+    SolveOptions, SolverChoice, evaluate_plan, solve, solve_brute_force,
 };

@@ -250,36 +250,36 @@ pub struct ValidProblem {
     pub(crate) distance_unit: &'static str,
 }
 
-fn check_finite_nonneg(field: String, v: f64) -> Result<(), PlanError> {
+fn check_finite_nonneg(field: impl FnOnce() -> String, v: f64) -> Result<(), PlanError> {
     if !v.is_finite() || v < 0.0 {
         return Err(PlanError::invalid(
-            field,
+            field(),
             format!("must be a finite number ≥ 0, got {v}"),
         ));
     }
     Ok(())
 }
 
-fn check_share(field: String, v: f64) -> Result<(), PlanError> {
+fn check_share(field: impl FnOnce() -> String, v: f64) -> Result<(), PlanError> {
     if !v.is_finite() || !(0.0..=1.0).contains(&v) {
         return Err(PlanError::invalid(
-            field,
+            field(),
             format!("must be a share between 0 and 1, got {v}"),
         ));
     }
     Ok(())
 }
 
-fn check_location(field: String, l: &LonLat) -> Result<(), PlanError> {
+fn check_location(field: impl FnOnce() -> String, l: &LonLat) -> Result<(), PlanError> {
     if !l.lon.is_finite() || !(-180.0..=180.0).contains(&l.lon) {
         return Err(PlanError::invalid(
-            field,
+            field(),
             format!("longitude must be in −180…180, got {}", l.lon),
         ));
     }
     if !l.lat.is_finite() || !(-90.0..=90.0).contains(&l.lat) {
         return Err(PlanError::invalid(
-            field,
+            field(),
             format!("latitude must be in −90…90, got {}", l.lat),
         ));
     }
@@ -342,12 +342,12 @@ impl PlanRequest {
                     format!("duplicate demand id '{}'", d.id),
                 ));
             }
-            check_finite_nonneg(format!("demand '{}' weight", d.id), d.weight)?;
+            check_finite_nonneg(|| format!("demand '{}' weight", d.id), d.weight)?;
             if let Some(p) = d.population {
-                check_finite_nonneg(format!("demand '{}' population", d.id), p)?;
+                check_finite_nonneg(|| format!("demand '{}' population", d.id), p)?;
             }
             if let Some(l) = &d.location {
-                check_location(format!("demand '{}' location", d.id), l)?;
+                check_location(|| format!("demand '{}' location", d.id), l)?;
             }
             if let Some(c) = &d.council {
                 if c.trim().is_empty() {
@@ -373,13 +373,13 @@ impl PlanRequest {
                 ));
             }
             if let Some(c) = s.capacity {
-                check_finite_nonneg(format!("site '{}' capacity", s.id), c)?;
+                check_finite_nonneg(|| format!("site '{}' capacity", s.id), c)?;
             }
             if let Some(c) = s.cost {
-                check_finite_nonneg(format!("site '{}' cost", s.id), c)?;
+                check_finite_nonneg(|| format!("site '{}' cost", s.id), c)?;
             }
             if let Some(l) = &s.location {
-                check_location(format!("site '{}' location", s.id), l)?;
+                check_location(|| format!("site '{}' location", s.id), l)?;
             }
             if let Some(c) = &s.council {
                 if c.trim().is_empty() {
@@ -416,7 +416,7 @@ impl PlanRequest {
             if t.count == 0 {
                 return Err(PlanError::invalid("teams.count", "must be at least 1"));
             }
-            check_finite_nonneg("teams.hours_per_week".into(), t.hours_per_week)?;
+            check_finite_nonneg(|| "teams.hours_per_week".into(), t.hours_per_week)?;
             if let Some(b) = &t.base {
                 match site_index.get(b.as_str()) {
                     Some(&j) => required[j] = true,
@@ -432,13 +432,13 @@ impl PlanRequest {
 
         // --- fairness -------------------------------------------------------------------------
         if let Some(s) = fairness.min_share {
-            check_share("fairness.min_share".into(), s)?;
+            check_share(|| "fairness.min_share".into(), s)?;
         }
         if let Some(s) = fairness.max_share {
-            check_share("fairness.max_share".into(), s)?;
+            check_share(|| "fairness.max_share".into(), s)?;
         }
         if let Some(b) = fairness.council_budget_kr {
-            check_finite_nonneg("fairness.council_budget_kr".into(), b)?;
+            check_finite_nonneg(|| "fairness.council_budget_kr".into(), b)?;
         }
         let k = councils.len();
         let mut floor = vec![fairness.min_share; k];
@@ -447,15 +447,15 @@ impl PlanRequest {
         for (name, rule) in &fairness.councils {
             let c = councils.binary_search(name).expect("checked above");
             if let Some(s) = rule.min_share {
-                check_share(format!("fairness.councils '{name}'.min_share"), s)?;
+                check_share(|| format!("fairness.councils '{name}'.min_share"), s)?;
                 floor[c] = Some(s);
             }
             if let Some(s) = rule.max_share {
-                check_share(format!("fairness.councils '{name}'.max_share"), s)?;
+                check_share(|| format!("fairness.councils '{name}'.max_share"), s)?;
                 cap[c] = Some(s);
             }
             if let Some(b) = rule.budget_kr {
-                check_finite_nonneg(format!("fairness.councils '{name}'.budget_kr"), b)?;
+                check_finite_nonneg(|| format!("fairness.councils '{name}'.budget_kr"), b)?;
                 council_budget[c] = Some(b);
             }
         }
@@ -518,7 +518,7 @@ impl PlanRequest {
         // --- distances ------------------------------------------------------------------------
         let (radius, near, distance_unit) = match coverage {
             Coverage::GreatCircle { radius_m } => {
-                check_finite_nonneg("radius".into(), radius_m)?;
+                check_finite_nonneg(|| "radius".into(), radius_m)?;
                 if n.saturating_mul(m) > MAX_DENSE_PAIRS {
                     return Err(PlanError::TooLarge(format!(
                         "{n} demand points × {m} sites = {} distances exceeds {MAX_DENSE_PAIRS}; supply a sparse distance matrix",
@@ -568,7 +568,7 @@ impl PlanRequest {
             }
             Coverage::Matrix { distances, radius } => {
                 if let Some(r) = radius {
-                    check_finite_nonneg("radius".into(), r)?;
+                    check_finite_nonneg(|| "radius".into(), r)?;
                 }
                 let near = match distances {
                     DistanceMatrix::Dense(rows) => {
@@ -593,10 +593,12 @@ impl PlanRequest {
                                         continue;
                                     }
                                     check_finite_nonneg(
-                                        format!(
-                                            "distance from site '{}' to demand '{}'",
-                                            sites[j].id, demand[i].id
-                                        ),
+                                        || {
+                                            format!(
+                                                "distance from site '{}' to demand '{}'",
+                                                sites[j].id, demand[i].id
+                                            )
+                                        },
                                         d,
                                     )?;
                                     out.push((j as u32, d));
@@ -608,25 +610,44 @@ impl PlanRequest {
                     }
                     DistanceMatrix::Sparse(entries) => {
                         let mut near: Vec<Vec<(u32, f64)>> = vec![Vec::new(); n];
+                        // Matrix files usually list the pairs grouped by site or by demand point:
+                        // an id equal to the previous row's needs no hash lookup.
+                        let mut last_site: (&str, usize) = ("", usize::MAX);
+                        let mut last_demand: (&str, usize) = ("", usize::MAX);
                         for (e_idx, e) in entries.iter().enumerate() {
                             let field = || format!("distances entry {e_idx}");
-                            let &j = site_index.get(e.site_id.as_str()).ok_or_else(|| {
-                                PlanError::invalid(
-                                    field(),
-                                    format!("unknown site id '{}'", e.site_id),
-                                )
-                            })?;
-                            let &i = demand_index.get(e.demand_id.as_str()).ok_or_else(|| {
-                                PlanError::invalid(
-                                    field(),
-                                    format!("unknown demand id '{}'", e.demand_id),
-                                )
-                            })?;
+                            let j = if last_site.1 != usize::MAX && last_site.0 == e.site_id {
+                                last_site.1
+                            } else {
+                                let &j = site_index.get(e.site_id.as_str()).ok_or_else(|| {
+                                    PlanError::invalid(
+                                        field(),
+                                        format!("unknown site id '{}'", e.site_id),
+                                    )
+                                })?;
+                                last_site = (e.site_id.as_str(), j);
+                                j
+                            };
+                            let i = if last_demand.1 != usize::MAX && last_demand.0 == e.demand_id {
+                                last_demand.1
+                            } else {
+                                let &i =
+                                    demand_index.get(e.demand_id.as_str()).ok_or_else(|| {
+                                        PlanError::invalid(
+                                            field(),
+                                            format!("unknown demand id '{}'", e.demand_id),
+                                        )
+                                    })?;
+                                last_demand = (e.demand_id.as_str(), i);
+                                i
+                            };
                             check_finite_nonneg(
-                                format!(
-                                    "distances entry {e_idx} ('{}' → '{}')",
-                                    e.site_id, e.demand_id
-                                ),
+                                || {
+                                    format!(
+                                        "distances entry {e_idx} ('{}' → '{}')",
+                                        e.site_id, e.demand_id
+                                    )
+                                },
                                 e.distance,
                             )?;
                             near[i].push((j as u32, e.distance));
@@ -731,7 +752,7 @@ impl PlanRequest {
                 }
             }
             Some(Limit::Budget(b)) => {
-                check_finite_nonneg("budget".into(), b)?;
+                check_finite_nonneg(|| "budget".into(), b)?;
                 if cost.iter().all(|&c| c == 0.0) {
                     return Err(PlanError::invalid(
                         "budget",

@@ -18,6 +18,11 @@ const ILS_ACCEPT_WORSE: f64 = 0.001;
 /// ILS: restart from the best plan after this many perturbations without a new best.
 const ILS_RESTART_AFTER: usize = 200;
 
+/// Default of [`SolveOptions::ils_gap_tolerance`]: 0.1 %.
+pub const DEFAULT_ILS_GAP_TOLERANCE: f64 = 0.001;
+/// Default of [`SolveOptions::ils_patience_within_gap`]: 50 perturbations.
+pub const DEFAULT_ILS_PATIENCE_WITHIN_GAP: usize = 50;
+
 /// The time budget `auto` gives the exact search when no time limit is set: 10 s.
 pub const AUTO_DEFAULT_BUDGET: Duration = Duration::from_secs(10);
 
@@ -61,6 +66,15 @@ pub struct SolveOptions {
     /// Perturbations of the iterated local search (uncapacitated coverage with a site count;
     /// 0 = none), from each start. Default 1,000.
     pub ils_iterations: usize,
+    /// Stopping rule of the iterated local search: once its best plan is within this relative
+    /// gap of the upper bound, `(bound − value) / bound ≤ ils_gap_tolerance`, it stops after
+    /// [`SolveOptions::ils_patience_within_gap`] perturbations without a better plan, and the
+    /// second start (from the Lagrangian's set) is skipped. Default 0.001 (0.1 %). Otherwise it
+    /// stops at the bound, after 400 perturbations without a better plan, or after
+    /// `ils_iterations`. 0 = run to those limits.
+    pub ils_gap_tolerance: f64,
+    /// See [`SolveOptions::ils_gap_tolerance`]. Default 50.
+    pub ils_patience_within_gap: usize,
     /// Which exact method.
     pub exact_engine: ExactEngine,
     /// Size limits for the MILP.
@@ -76,6 +90,8 @@ impl Default for SolveOptions {
             time_limit: None,
             local_search: true,
             ils_iterations: 1000,
+            ils_gap_tolerance: DEFAULT_ILS_GAP_TOLERANCE,
+            ils_patience_within_gap: DEFAULT_ILS_PATIENCE_WITHIN_GAP,
             exact_engine: ExactEngine::Auto,
             milp_limits: MilpLimits::default(),
             max_nodes: 200_000,
@@ -156,11 +172,14 @@ fn bound_proves(p: &ValidProblem, value: f64, bound: f64) -> bool {
 /// Plans a deployment.
 ///
 /// 1. Lazy greedy and local-search swaps.
-/// 2. Bounds on the optimum: Lagrangian; with capacities also the submodular bound; with side
+/// 2. Bounds on the optimum: Lagrangian (a short subgradient schedule; the exact search refines
+///    it); with capacities also the submodular bound; with side
 ///    constraints (capacities, council floors, caps, budgets) and a model within
 ///    [`MilpLimits`], also the LP relaxation (microlp).
-/// 3. Uncapacitated coverage with a site count: iterated local search until the bound is met or
-///    `ils_iterations` perturbations.
+/// 3. Uncapacitated coverage with a site count: iterated local search from the heuristic plan
+///    and from the Lagrangian's set, until the bound is met, the plan has stagnated within
+///    [`SolveOptions::ils_gap_tolerance`] of the bound, or it has stagnated for 400
+///    perturbations, at most `ils_iterations` per start.
 /// 4. Per `options.solver`, the exact search: the MILP (microlp) for small models with side
 ///    constraints, else the Lagrangian branch and bound within the time limit.
 ///
@@ -182,13 +201,22 @@ pub fn solve(problem: &ValidProblem, options: &SolveOptions) -> Result<Plan, Pla
     let greedy_open = search.open_sorted();
     let greedy_eval = evaluate(&ctx, &greedy_open)?;
     let greedy_value = greedy_eval.feasible().then_some(greedy_eval.value);
-    let mut heuristic = if options.local_search {
-        local_search(&mut search, deadline);
-        SolverUsed::GreedySwap
+    let (mut heuristic, h_open) = if !options.local_search {
+        (SolverUsed::Greedy, greedy_open.clone())
+    } else if swap::applies(p) && swap::feasible_start(p, &greedy_open) {
+        // The same swap neighbourhood, with the incremental tables of `swap` (best improvement).
+        let (open, _) = swap::improve(
+            p,
+            &greedy_open,
+            f64::INFINITY,
+            swap::IlsSettings::DESCENT,
+            deadline,
+        );
+        (SolverUsed::GreedySwap, open)
     } else {
-        SolverUsed::Greedy
+        local_search(&mut search, deadline);
+        (SolverUsed::GreedySwap, search.open_sorted())
     };
-    let h_open = search.open_sorted();
     let h_eval = evaluate(&ctx, &h_open)?;
     let mut best: Option<(Vec<usize>, Evaluation)> = None;
     let violation = h_eval.violation.clone();
@@ -215,7 +243,7 @@ pub fn solve(problem: &ValidProblem, options: &SolveOptions) -> Result<Plan, Pla
         .is_some_and(|(_, e)| bound_proves(p, e.value, bound))
     {
         notes.push("trivial bound".into());
-    } else if let Some(l) = lagrangian(p, &Fixing::root(p), target, None, Subgradient::ROOT) {
+    } else if let Some(l) = lagrangian(p, &Fixing::root(p), target, None, Subgradient::QUICK) {
         bound = tighter(p, bound, l.bound);
         root_multipliers = Some(l.multipliers);
         root_selected = Some(l.selected);
@@ -243,6 +271,8 @@ pub fn solve(problem: &ValidProblem, options: &SolveOptions) -> Result<Plan, Pla
             accept_worse: ILS_ACCEPT_WORSE,
             restart_after: ILS_RESTART_AFTER,
             stop_after: 2 * ILS_RESTART_AFTER,
+            close_gap: options.ils_gap_tolerance.max(0.0),
+            close_stall: options.ils_patience_within_gap,
         };
         let mut starts = vec![open.clone()];
         if let Some(mut sel) = root_selected.take() {
@@ -256,9 +286,24 @@ pub fn solve(problem: &ValidProblem, options: &SolveOptions) -> Result<Plan, Pla
                 starts.push(sel);
             }
         }
+        // Descend from every start first and search from the best descended plan first: the
+        // search from a later start is skipped once a plan is within the gap tolerance.
+        let mut starts: Vec<(Vec<usize>, f64)> = starts
+            .iter()
+            .map(|s| swap::improve(p, s, bound, swap::IlsSettings::DESCENT, deadline))
+            .collect();
+        starts.sort_by(|a, b| b.1.total_cmp(&a.1));
         let mut found: Option<(Vec<usize>, f64)> = None;
-        for start in &starts {
+        let mut runs = 0;
+        for (start, _) in &starts {
+            // A plan within the gap tolerance ends the search (see `ils_gap_tolerance`).
+            if found.as_ref().is_some_and(|f| {
+                settings.close_gap > 0.0 && swap::within_gap(f.1, bound, settings.close_gap)
+            }) {
+                break;
+            }
             let (o, v) = swap::improve(p, start, bound, settings, deadline);
+            runs += 1;
             if found.as_ref().is_none_or(|f| v > f.1) {
                 found = Some((o, v));
             }
@@ -272,10 +317,7 @@ pub fn solve(problem: &ValidProblem, options: &SolveOptions) -> Result<Plan, Pla
                 heuristic = SolverUsed::GreedyIls;
             }
         }
-        notes.push(format!(
-            "iterated local search from {} start(s)",
-            starts.len()
-        ));
+        notes.push(format!("iterated local search from {runs} start(s)"));
     }
     let fits = milp::fits(p, &options.milp_limits);
     let proven_by = |bound: f64, best: &Option<(Vec<usize>, Evaluation)>| {

@@ -14,8 +14,11 @@
 //! 1–3 random swaps — an open site for a closed site sharing demand with it — and descend with
 //! best-improvement swaps. The walk accepts the result unless it is more than 0.1 % worse than the
 //! current plan (then the moves are undone), keeps the best plan seen, and restarts from it after
-//! 200 perturbations without a new best; it stops after 400 without one. Seeded, so the same input gives the same plan; stops
-//! early when the plan reaches the bound (then it is optimal).
+//! 200 perturbations without a new best. It stops when the best plan reaches the bound (it is then
+//! optimal), after 400 perturbations without a new best, or — once the best plan is within a
+//! stated relative gap of the bound (default 0.1 %) — after 50 perturbations without a new best
+//! (the defaults are the driver's: [`crate::SolveOptions`]). Seeded, so the same input gives the
+//! same plan.
 
 use std::time::Instant;
 
@@ -310,6 +313,28 @@ pub(crate) struct IlsSettings {
     pub(crate) restart_after: usize,
     /// Stop after this many perturbations without a new best.
     pub(crate) stop_after: usize,
+    /// Stop after [`IlsSettings::close_stall`] perturbations without a new best once the best
+    /// plan is within this relative gap of the bound, `(bound − best) / bound`.
+    pub(crate) close_gap: f64,
+    /// See [`IlsSettings::close_gap`].
+    pub(crate) close_stall: usize,
+}
+
+impl IlsSettings {
+    /// Descent only (no perturbations).
+    pub(crate) const DESCENT: IlsSettings = IlsSettings {
+        iterations: 0,
+        accept_worse: 0.0,
+        restart_after: usize::MAX,
+        stop_after: usize::MAX,
+        close_gap: 0.0,
+        close_stall: usize::MAX,
+    };
+}
+
+/// Whether `value` is within the relative gap `tol` of `bound` (a maximisation bound).
+pub(crate) fn within_gap(value: f64, bound: f64, tol: f64) -> bool {
+    bound.is_finite() && bound - value <= tol * bound.abs()
 }
 
 /// Sites sharing at least one demand point with each site (sorted, without the site itself).
@@ -355,11 +380,17 @@ pub(crate) fn improve(
     let mut since_best = 0usize;
     let mut stale = 0usize;
     let reached = |v: f64| v >= bound - tol(bound);
+    if settings.iterations == 0 {
+        return (best_set, best_value);
+    }
     let near = neighbours(p);
     let mut rng = ChaCha8Rng::seed_from_u64(SEED);
+    let mut open: Vec<usize> = Vec::with_capacity(s.slots.len());
+    let mut candidates: Vec<usize> = Vec::with_capacity(p.n_sites());
     for it in 0..settings.iterations {
         if reached(best_value)
             || stale >= settings.stop_after
+            || (stale >= settings.close_stall && within_gap(best_value, bound, settings.close_gap))
             || deadline.is_some_and(|d| Instant::now() >= d)
         {
             break;
@@ -375,30 +406,21 @@ pub(crate) fn improve(
         log.clear();
         let kicks = rng.random_range(1..=3usize);
         for _ in 0..kicks {
-            let open: Vec<usize> = s
-                .slots
-                .iter()
-                .copied()
-                .filter(|&j| !p.required[j])
-                .collect();
+            open.clear();
+            open.extend(s.slots.iter().copied().filter(|&j| !p.required[j]));
             if open.is_empty() {
                 break;
             }
             let j = open[rng.random_range(0..open.len())];
-            let closed_near: Vec<usize> = near[j]
-                .iter()
-                .map(|&k| k as usize)
-                .filter(|&k| !s.open[k])
-                .collect();
-            let k = if closed_near.is_empty() {
-                let closed: Vec<usize> = (0..p.n_sites()).filter(|&k| !s.open[k]).collect();
-                if closed.is_empty() {
+            candidates.clear();
+            candidates.extend(near[j].iter().map(|&k| k as usize).filter(|&k| !s.open[k]));
+            if candidates.is_empty() {
+                candidates.extend((0..p.n_sites()).filter(|&k| !s.open[k]));
+                if candidates.is_empty() {
                     break;
                 }
-                closed[rng.random_range(0..closed.len())]
-            } else {
-                closed_near[rng.random_range(0..closed_near.len())]
-            };
+            }
+            let k = candidates[rng.random_range(0..candidates.len())];
             if s.budget_ok(j, k) {
                 s.swap(j, k);
                 log.push((j, k));

@@ -6,7 +6,20 @@
 //! lighed plan --demand D.csv --sites S.csv (--distances M.csv | --radius-km R) [--radius R]
 //!             [--open P | --budget KR] [--objective coverage|median|set-cover]
 //!             [--solver auto|exact|heuristic] [--time-limit SECONDS] [--format json|csv]
+//!             [--teams N [--team-hours H] [--team-base SITE_ID]]
+//!             [--min-share S] [--max-share S] [--council-budget KR] [--council-rules FILE]
 //! ```
+//!
+//! Teams and fairness: `--teams N` outreach teams (with neither `--open` nor `--budget`, N sites
+//! are opened) work `--team-hours H` hours a week each (default 37), spread over the open sites
+//! in proportion to the need each reaches (`hours_per_week` per site in the output);
+//! `--team-base SITE_ID` keeps the teams' base open. `--min-share S` / `--max-share S` (0–1,
+//! coverage objective only): every health council reaches at least / at most S of its own need.
+//! `--council-budget KR`: the yearly budget of each council for the sites in it (default
+//! 1,600,000 kr, the 2026 split of the 8 mio. kr. pool into five). `--council-rules FILE`
+//! overrides these per council: CSV `council,min_share,max_share,budget_kr`, an empty cell keeps
+//! the default. Reach counts for the council of the demand point, cost for the council of the
+//! site.
 //!
 //! File contracts (CSV, `,`-separated, with a header naming the columns; optional columns may be
 //! left out; any other column is an error so that a misspelt name is not silently ignored):
@@ -16,14 +29,15 @@
 //! | `D.csv` | `demand_id,weight[,council][,lon,lat]` |
 //! | `S.csv` | `site_id[,capacity][,cost][,council][,required][,lon,lat]` |
 //! | `M.csv` | `site_id,demand_id,distance` |
+//! | `--council-rules` | `council[,min_share][,max_share][,budget_kr]` |
 //!
 //! Coverage is `distance <= radius` (inclusive). With `--radius-km R` distances are great-circle
 //! metres between the `lon,lat` of the points (both files need them) and the radius is
 //! `R × 1000` m; with `--distances M.csv` the radius is `--radius` in the matrix's units, and a
 //! pair missing from the matrix means "no route". `required` accepts `true/false`, `1/0`,
 //! `yes/no`, `ja/nej` (empty = false); empty `capacity`, `cost`, `council`, `lon,lat` cells mean
-//! "none". Site costs count against their council's yearly budget of 1,600,000 kr (the default
-//! per-council budget; sites without a council or cost are not limited by it).
+//! "none". Site costs count against their council's yearly budget (`--council-budget`, default
+//! 1,600,000 kr; sites without a council or cost are not limited by it).
 //!
 //! Output (`--format json`, the default): one object with `objective`, `objective_value`,
 //! `open_sites` (site ids), `covered_weight`, `uncovered_demand_points`, `mean_distance`,
@@ -37,18 +51,26 @@
 //!
 //! Errors are one line, `file:line:column: message` for file problems (line 1 is the header,
 //! columns count from 1); an infeasible request names the constraint (e.g. `open: 17 sites
-//! requested but only 16 candidate sites exist`). Nothing is written on error.
+//! requested but only 16 candidate sites exist`) and exits with status 2, as do invalid values
+//! the planner rejects. Nothing is written on error.
+//!
+//! The heuristic's stopping rule (documented on `lighed_planner::SolveOptions`): the iterated
+//! local search stops at the bound, after 400 perturbations without a better plan, or — once its
+//! plan is within 0.1 % of the upper bound — after 50 without one.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::ValueEnum;
+
+use crate::error::AppError;
 use lighed_planner::{
-    CandidateSite, Coverage, DemandPoint, DistanceEntry, DistanceMatrix, Fairness, Limit, LonLat,
-    Objective, Plan, PlanRequest, SolveOptions, SolverChoice,
+    CandidateSite, CouncilRule, Coverage, DEFAULT_COUNCIL_BUDGET_KR, DemandPoint, DistanceEntry,
+    DistanceMatrix, Fairness, Limit, LonLat, Objective, Plan, PlanError, PlanRequest, SolveOptions,
+    SolverChoice, Teams,
 };
 
 /// What to optimise.
@@ -70,7 +92,9 @@ pub enum PlanSolver {
     Auto,
     /// The exact search (to completion unless --time-limit is given).
     Exact,
-    /// Greedy and local search with a bound; no exact search.
+    /// Greedy and local search with a bound; no exact search. The iterated local search stops
+    /// at the bound, after 400 perturbations without a better plan, or once within 0.1 % of the
+    /// bound after 50 without one.
     Heuristic,
 }
 
@@ -123,6 +147,27 @@ pub struct PlanArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = PlanFormat::Json)]
     pub format: PlanFormat,
+    /// Number of outreach teams; with neither --open nor --budget, this many sites are opened.
+    #[arg(long)]
+    pub teams: Option<u32>,
+    /// Working hours per team per week.
+    #[arg(long, default_value_t = 37.0, requires = "teams")]
+    pub team_hours: f64,
+    /// Id of the candidate site the teams are based at (kept open).
+    #[arg(long, requires = "teams")]
+    pub team_base: Option<String>,
+    /// Every health council reaches at least this share (0–1) of its own need (coverage only).
+    #[arg(long)]
+    pub min_share: Option<f64>,
+    /// No health council reaches more than this share (0–1) of its own need (coverage only).
+    #[arg(long)]
+    pub max_share: Option<f64>,
+    /// Yearly budget in kr of each health council for the sites in it.
+    #[arg(long, default_value_t = DEFAULT_COUNCIL_BUDGET_KR)]
+    pub council_budget: f64,
+    /// Per-council rules CSV: council,min_share,max_share,budget_kr (empty = the default).
+    #[arg(long)]
+    pub council_rules: Option<PathBuf>,
 }
 
 /// A problem in an input file, located by line and column.
@@ -146,9 +191,7 @@ pub struct InputError {
 /// the constraint).
 pub fn run(args: &PlanArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let request = read_request(args)?;
-    let problem = request
-        .validate()
-        .map_err(|e| anyhow::anyhow!("plan: {e}"))?;
+    let problem = request.validate().map_err(plan_error)?;
     let options = SolveOptions {
         solver: match args.solver {
             PlanSolver::Auto => SolverChoice::Auto,
@@ -162,8 +205,7 @@ pub fn run(args: &PlanArgs, out: &mut dyn Write) -> anyhow::Result<()> {
         },
         ..SolveOptions::default()
     };
-    let plan =
-        lighed_planner::solve(&problem, &options).map_err(|e| anyhow::anyhow!("plan: {e}"))?;
+    let plan = lighed_planner::solve(&problem, &options).map_err(plan_error)?;
     let text = match args.format {
         PlanFormat::Json => {
             let mut s = serde_json::to_string_pretty(&plan_json(&plan))?;
@@ -174,6 +216,16 @@ pub fn run(args: &PlanArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     };
     out.write_all(text.as_bytes())?;
     Ok(())
+}
+
+/// A planner error as the CLI reports it: invalid values, infeasible requests (naming the
+/// constraint) and requests no plan was found for are the caller's (exit status 2); a solver
+/// backend failure is not (status 1).
+fn plan_error(e: PlanError) -> anyhow::Error {
+    match e {
+        PlanError::Backend(_) => anyhow::anyhow!("plan: {e}"),
+        e => AppError::invalid("plan", e.to_string()).into(),
+    }
 }
 
 /// Builds the planner request from the flags and files.
@@ -211,8 +263,20 @@ fn read_request(args: &PlanArgs) -> anyhow::Result<PlanRequest> {
             PlanObjective::Median => Objective::Median,
             PlanObjective::SetCover => Objective::SetCover,
         },
-        fairness: Fairness::default(),
-        teams: None,
+        fairness: Fairness {
+            min_share: args.min_share,
+            max_share: args.max_share,
+            council_budget_kr: Some(args.council_budget),
+            councils: match &args.council_rules {
+                Some(path) => read_council_rules(path)?,
+                None => BTreeMap::new(),
+            },
+        },
+        teams: args.teams.map(|count| Teams {
+            count,
+            hours_per_week: args.team_hours,
+            base: args.team_base.clone(),
+        }),
     })
 }
 
@@ -224,11 +288,20 @@ struct Table {
 
 type Reader = csv::Reader<std::fs::File>;
 
+/// A column of a [`Table`], resolved once: its name and position (`None` when absent).
+#[derive(Debug, Clone, Copy)]
+struct Col {
+    name: &'static str,
+    index: Option<usize>,
+}
+
 impl Table {
     fn open(path: &Path, allowed: &[&str], required: &[&str]) -> anyhow::Result<(Table, Reader)> {
         let file = path.display().to_string();
+        // Fields are trimmed when read (only the ones used), records are read as bytes into one
+        // reused buffer: no per-record allocation or UTF-8 pass over the whole record.
         let mut reader = csv::ReaderBuilder::new()
-            .trim(csv::Trim::All)
+            .buffer_capacity(1 << 16)
             .from_path(path)
             .with_context(|| format!("{file}: cannot open"))?;
         let header = reader
@@ -237,7 +310,7 @@ impl Table {
             .clone();
         let mut columns = HashMap::new();
         for (k, name) in header.iter().enumerate() {
-            let name = name.trim_start_matches('\u{feff}');
+            let name = name.trim().trim_start_matches('\u{feff}');
             if !allowed.contains(&name) {
                 return Err(InputError {
                     file,
@@ -280,15 +353,23 @@ impl Table {
         Ok((Table { file, columns }, reader))
     }
 
+    /// The column called `name`.
+    fn col(&self, name: &'static str) -> Col {
+        Col {
+            name,
+            index: self.columns.get(name).copied(),
+        }
+    }
+
     /// Calls `f(line, record)` for every data record, reusing one record buffer.
     fn for_each(
         &self,
         mut reader: Reader,
-        mut f: impl FnMut(u64, &csv::StringRecord) -> anyhow::Result<()>,
+        mut f: impl FnMut(u64, &csv::ByteRecord) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
-        let mut rec = csv::StringRecord::new();
+        let mut rec = csv::ByteRecord::new();
         loop {
-            match reader.read_record(&mut rec) {
+            match reader.read_byte_record(&mut rec) {
                 Ok(false) => return Ok(()),
                 Ok(true) => {
                     let line = rec.position().map_or(0, |p| p.line());
@@ -302,33 +383,41 @@ impl Table {
         }
     }
 
-    fn err(&self, line: u64, col: &str, message: String) -> anyhow::Error {
+    fn err(&self, line: u64, col: Col, message: String) -> anyhow::Error {
         InputError {
             file: self.file.clone(),
             line,
-            column: self.columns.get(col).map_or(1, |c| c + 1),
+            column: col.index.map_or(1, |c| c + 1),
             message,
         }
         .into()
     }
 
     /// The trimmed cell, `None` when the column is absent or the cell empty.
-    fn cell<'r>(&self, rec: &'r csv::StringRecord, col: &str) -> Option<&'r str> {
-        self.columns
-            .get(col)
-            .and_then(|&k| rec.get(k))
-            .filter(|s| !s.is_empty())
+    fn cell<'r>(
+        &self,
+        line: u64,
+        rec: &'r csv::ByteRecord,
+        col: Col,
+    ) -> anyhow::Result<Option<&'r str>> {
+        let Some(bytes) = col.index.and_then(|k| rec.get(k)) else {
+            return Ok(None);
+        };
+        let s = std::str::from_utf8(bytes)
+            .map_err(|e| self.err(line, col, format!("invalid UTF-8 in {}: {e}", col.name)))?
+            .trim();
+        Ok((!s.is_empty()).then_some(s))
     }
 
-    fn text(&self, line: u64, rec: &csv::StringRecord, col: &str) -> anyhow::Result<String> {
-        self.cell(rec, col)
+    fn text(&self, line: u64, rec: &csv::ByteRecord, col: Col) -> anyhow::Result<String> {
+        self.cell(line, rec, col)?
             .map(str::to_owned)
-            .ok_or_else(|| self.err(line, col, format!("empty {col}")))
+            .ok_or_else(|| self.err(line, col, format!("empty {}", col.name)))
     }
 
     /// A finite number ≥ 0, or `None` for an empty cell.
-    fn number(&self, line: u64, rec: &csv::StringRecord, col: &str) -> anyhow::Result<Option<f64>> {
-        let Some(s) = self.cell(rec, col) else {
+    fn number(&self, line: u64, rec: &csv::ByteRecord, col: Col) -> anyhow::Result<Option<f64>> {
+        let Some(s) = self.cell(line, rec, col)? else {
             return Ok(None);
         };
         match s.parse::<f64>() {
@@ -336,31 +425,35 @@ impl Table {
             _ => Err(self.err(
                 line,
                 col,
-                format!("{col} must be a finite number ≥ 0, got '{s}'"),
+                format!("{} must be a finite number ≥ 0, got '{s}'", col.name),
             )),
         }
     }
 
-    fn location(&self, line: u64, rec: &csv::StringRecord) -> anyhow::Result<Option<LonLat>> {
-        match (self.cell(rec, "lon"), self.cell(rec, "lat")) {
+    fn location(&self, line: u64, rec: &csv::ByteRecord) -> anyhow::Result<Option<LonLat>> {
+        let (lon_col, lat_col) = (self.col("lon"), self.col("lat"));
+        match (
+            self.cell(line, rec, lon_col)?,
+            self.cell(line, rec, lat_col)?,
+        ) {
             (None, None) => Ok(None),
             (Some(lon), Some(lat)) => {
-                let parse = |s: &str, col: &str, lim: f64| -> anyhow::Result<f64> {
+                let parse = |s: &str, col: Col, lim: f64| -> anyhow::Result<f64> {
                     match s.parse::<f64>() {
                         Ok(v) if v.is_finite() && v.abs() <= lim => Ok(v),
                         _ => Err(self.err(
                             line,
                             col,
-                            format!("{col} must be a number in −{lim}…{lim}, got '{s}'"),
+                            format!("{} must be a number in −{lim}…{lim}, got '{s}'", col.name),
                         )),
                     }
                 };
                 Ok(Some(LonLat {
-                    lon: parse(lon, "lon", 180.0)?,
-                    lat: parse(lat, "lat", 90.0)?,
+                    lon: parse(lon, lon_col, 180.0)?,
+                    lat: parse(lat, lat_col, 90.0)?,
                 }))
             }
-            _ => Err(self.err(line, "lon", "give both lon and lat, or neither".into())),
+            _ => Err(self.err(line, lon_col, "give both lon and lat, or neither".into())),
         }
     }
 }
@@ -370,13 +463,13 @@ fn check_unique(
     seen: &mut HashMap<String, u64>,
     id: &str,
     line: u64,
-    col: &str,
+    col: Col,
 ) -> anyhow::Result<()> {
     if let Some(first) = seen.insert(id.to_string(), line) {
         return Err(t.err(
             line,
             col,
-            format!("duplicate {col} '{id}' (first on line {first})"),
+            format!("duplicate {} '{id}' (first on line {first})", col.name),
         ));
     }
     Ok(())
@@ -388,19 +481,20 @@ fn read_demand(path: &Path) -> anyhow::Result<Vec<DemandPoint>> {
         &["demand_id", "weight", "council", "lon", "lat"],
         &["demand_id", "weight"],
     )?;
+    let (id_col, weight_col, council_col) = (t.col("demand_id"), t.col("weight"), t.col("council"));
     let mut seen = HashMap::new();
     let mut out = Vec::new();
     t.for_each(reader, |line, rec| {
-        let id = t.text(line, rec, "demand_id")?;
-        check_unique(&t, &mut seen, &id, line, "demand_id")?;
+        let id = t.text(line, rec, id_col)?;
+        check_unique(&t, &mut seen, &id, line, id_col)?;
         let weight = t
-            .number(line, rec, "weight")?
-            .ok_or_else(|| t.err(line, "weight", "empty weight".into()))?;
+            .number(line, rec, weight_col)?
+            .ok_or_else(|| t.err(line, weight_col, "empty weight".into()))?;
         out.push(DemandPoint {
             id,
             weight,
             population: None,
-            council: t.cell(rec, "council").map(str::to_owned),
+            council: t.cell(line, rec, council_col)?.map(str::to_owned),
             location: t.location(line, rec)?,
         });
         Ok(())
@@ -427,27 +521,34 @@ fn read_sites(path: &Path) -> anyhow::Result<Vec<CandidateSite>> {
         ],
         &["site_id"],
     )?;
+    let (id_col, capacity_col, cost_col, council_col, required_col) = (
+        t.col("site_id"),
+        t.col("capacity"),
+        t.col("cost"),
+        t.col("council"),
+        t.col("required"),
+    );
     let mut seen = HashMap::new();
     let mut out = Vec::new();
     t.for_each(reader, |line, rec| {
-        let id = t.text(line, rec, "site_id")?;
-        check_unique(&t, &mut seen, &id, line, "site_id")?;
-        let required = match t.cell(rec, "required") {
+        let id = t.text(line, rec, id_col)?;
+        check_unique(&t, &mut seen, &id, line, id_col)?;
+        let required = match t.cell(line, rec, required_col)? {
             None => false,
             Some(s) => parse_bool(s).ok_or_else(|| {
                 t.err(
                     line,
-                    "required",
+                    required_col,
                     format!("required must be true/false, 1/0, yes/no or ja/nej, got '{s}'"),
                 )
             })?,
         };
         out.push(CandidateSite {
             id,
-            capacity: t.number(line, rec, "capacity")?,
-            cost: t.number(line, rec, "cost")?,
+            capacity: t.number(line, rec, capacity_col)?,
+            cost: t.number(line, rec, cost_col)?,
             required,
-            council: t.cell(rec, "council").map(str::to_owned),
+            council: t.cell(line, rec, council_col)?.map(str::to_owned),
             location: t.location(line, rec)?,
         });
         Ok(())
@@ -464,15 +565,50 @@ fn read_matrix(path: &Path) -> anyhow::Result<Vec<DistanceEntry>> {
         &["site_id", "demand_id", "distance"],
         &["site_id", "demand_id", "distance"],
     )?;
-    let mut out = Vec::new();
+    let (site_col, demand_col, distance_col) =
+        (t.col("site_id"), t.col("demand_id"), t.col("distance"));
+    // Sized from the file: about 25 bytes a row.
+    let rows_guess = std::fs::metadata(path).map_or(0, |m| m.len() / 25) as usize;
+    let mut out = Vec::with_capacity(rows_guess.min(1 << 24));
     t.for_each(reader, |line, rec| {
         out.push(DistanceEntry {
-            site_id: t.text(line, rec, "site_id")?,
-            demand_id: t.text(line, rec, "demand_id")?,
+            site_id: t.text(line, rec, site_col)?,
+            demand_id: t.text(line, rec, demand_col)?,
             distance: t
-                .number(line, rec, "distance")?
-                .ok_or_else(|| t.err(line, "distance", "empty distance".into()))?,
+                .number(line, rec, distance_col)?
+                .ok_or_else(|| t.err(line, distance_col, "empty distance".into()))?,
         });
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// `--council-rules`: `council[,min_share][,max_share][,budget_kr]`, one row per council; an
+/// empty cell keeps the default. Shares are checked (0–1) by the planner, which also rejects a
+/// council no demand point or site belongs to.
+fn read_council_rules(path: &Path) -> anyhow::Result<BTreeMap<String, CouncilRule>> {
+    let (t, reader) = Table::open(
+        path,
+        &["council", "min_share", "max_share", "budget_kr"],
+        &["council"],
+    )?;
+    let (council_col, min_col, max_col, budget_col) = (
+        t.col("council"),
+        t.col("min_share"),
+        t.col("max_share"),
+        t.col("budget_kr"),
+    );
+    let mut seen = HashMap::new();
+    let mut out = BTreeMap::new();
+    t.for_each(reader, |line, rec| {
+        let council = t.text(line, rec, council_col)?;
+        check_unique(&t, &mut seen, &council, line, council_col)?;
+        let rule = CouncilRule {
+            min_share: t.number(line, rec, min_col)?,
+            max_share: t.number(line, rec, max_col)?,
+            budget_kr: t.number(line, rec, budget_col)?,
+        };
+        out.insert(council, rule);
         Ok(())
     })?;
     Ok(out)
