@@ -1,8 +1,9 @@
 //! Rank uncertainty by Monte Carlo: [`ModelSpec::score_with_draws`].
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{ModelError, ModelSpec, ScoreTable, ScoringInput};
+use super::{AreaScore, ModelError, ModelSpec, ScoreTable, ScoringInput};
 use crate::kernel::draws::rank_draws;
 use crate::kernel::leaves::prepare;
 use crate::transform::top_quantile_max_rank;
@@ -72,6 +73,41 @@ fn quantile_index(n: usize, q: f64) -> usize {
 
 /// The inverse-ECDF quantiles (R type 1) `qs` (ascending) of `values`, by selection (O(n) each)
 /// instead of a full sort; `values` is reordered.
+/// One area's rank summary from its ranks over the draws (`col`, reordered in place).
+fn summarise(
+    row: &AreaScore,
+    col: &mut [u32],
+    top_k: u32,
+    top_decile: Option<u32>,
+) -> RankUncertainty {
+    if row.rank.is_none() || col.is_empty() {
+        return RankUncertainty {
+            area_code: row.area_code.clone(),
+            rank_median: None,
+            rank_p05: None,
+            rank_p95: None,
+            p_top_k: None,
+            p_top_decile: None,
+            tie_group: None,
+            interval_widened: false,
+        };
+    }
+    let d = col.len() as f64;
+    let point = row.rank.unwrap_or(0);
+    let [q05, q50, q95] = quantiles(col, [0.05, 0.5, 0.95]);
+    let top = |t: u32| col.iter().filter(|&&r| r <= t).count() as f64 / d;
+    RankUncertainty {
+        area_code: row.area_code.clone(),
+        rank_median: Some(q50),
+        rank_p05: Some(q05.min(point)),
+        rank_p95: Some(q95.max(point)),
+        p_top_k: Some(top(top_k)),
+        p_top_decile: top_decile.map(top),
+        tie_group: None,
+        interval_widened: point < q05 || point > q95,
+    }
+}
+
 fn quantiles<const K: usize>(values: &mut [u32], qs: [f64; K]) -> [u32; K] {
     let n = values.len();
     let mut out = [0u32; K];
@@ -144,47 +180,40 @@ impl ModelSpec {
         let ranks = rank_draws(&self.plan, &prep, opts.draws, opts.seed);
         let n_scored = scores.rows.iter().filter(|r| r.score.is_some()).count();
         let top_decile = top_quantile_max_rank(n_scored, 10);
-        let mut uncertainty: Vec<RankUncertainty> = Vec::with_capacity(prep.n);
-        // Each area's ranks over the draws, gathered in one sequential pass over the draws (a
-        // column of the draws × areas matrix is strided; reading 2,100 of them cost more than
-        // the summaries themselves).
-        let mut cols: Vec<Vec<u32>> = vec![Vec::with_capacity(opts.draws as usize); prep.n];
-        for draw in ranks.rows() {
-            for (col, &r) in cols.iter_mut().zip(draw.iter()) {
-                if r > 0 {
-                    col.push(r);
+        // Each area's ranks over the draws, gathered in one sequential pass over the draws per
+        // block of areas (a column of the draws × areas matrix is strided; reading 2,100 of them
+        // cost more than the summaries themselves), and summarised — in parallel over blocks of
+        // areas; every area's summary depends on its own column only, so the result does not
+        // depend on the number of threads.
+        const AREA_BLOCK: usize = 256;
+        let draws_n = opts.draws as usize;
+        let mut uncertainty: Vec<RankUncertainty> = scores
+            .rows
+            .par_chunks(AREA_BLOCK)
+            .enumerate()
+            .flat_map_iter(|(b, rows)| {
+                let first = b * AREA_BLOCK;
+                let mut cols: Vec<Vec<u32>> = (0..rows.len())
+                    .map(|_| Vec::with_capacity(draws_n))
+                    .collect();
+                for draw in ranks.rows() {
+                    if let Some(d) = draw.as_slice() {
+                        let block = d
+                            .get(first..(first + rows.len()).min(d.len()))
+                            .unwrap_or(&[]);
+                        for (col, &r) in cols.iter_mut().zip(block) {
+                            if r > 0 {
+                                col.push(r);
+                            }
+                        }
+                    }
                 }
-            }
-        }
-        for (row, col) in scores.rows.iter().zip(cols.iter_mut()) {
-            if row.rank.is_none() || col.is_empty() {
-                uncertainty.push(RankUncertainty {
-                    area_code: row.area_code.clone(),
-                    rank_median: None,
-                    rank_p05: None,
-                    rank_p95: None,
-                    p_top_k: None,
-                    p_top_decile: None,
-                    tie_group: None,
-                    interval_widened: false,
-                });
-                continue;
-            }
-            let d = col.len() as f64;
-            let point = row.rank.unwrap_or(0);
-            let [q05, q50, q95] = quantiles(col, [0.05, 0.5, 0.95]);
-            let top = |t: u32| col.iter().filter(|&&r| r <= t).count() as f64 / d;
-            uncertainty.push(RankUncertainty {
-                area_code: row.area_code.clone(),
-                rank_median: Some(q50),
-                rank_p05: Some(q05.min(point)),
-                rank_p95: Some(q95.max(point)),
-                p_top_k: Some(top(opts.top_k)),
-                p_top_decile: top_decile.map(top),
-                tie_group: None,
-                interval_widened: point < q05 || point > q95,
-            });
-        }
+                rows.iter()
+                    .zip(cols)
+                    .map(|(row, mut col)| summarise(row, &mut col, opts.top_k, top_decile))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
         // Tie groups in point-rank order.
         let mut order: Vec<usize> = (0..scores.rows.len())
             .filter(|&a| scores.rows[a].rank.is_some() && uncertainty[a].rank_p05.is_some())
